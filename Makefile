@@ -7,7 +7,7 @@ TOOLS    := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS):$(PATH)
 
 .PHONY: all build deps up down test test-go test-fuzz test-rules test-alertmanager \
-        test-plugin test-e2e bench lint
+        test-plugin test-deploy test-e2e bench lint
 
 all: build
 
@@ -24,7 +24,7 @@ down:
 	./deploy/local/stack.sh down
 
 test: deps build
-	$(MAKE) test-go test-fuzz test-rules test-alertmanager test-plugin test-e2e
+	$(MAKE) test-go test-fuzz test-rules test-alertmanager test-deploy test-plugin test-e2e
 
 test-go:
 	$(GO) vet ./...
@@ -42,6 +42,9 @@ test-alertmanager:
 
 test-plugin:
 	./grafana-plugin/test.sh
+
+test-deploy:
+	./deploy/test.sh
 
 test-e2e: build
 	$(GO) test -count=1 -tags e2e -timeout 20m ./e2e/...

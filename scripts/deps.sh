@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every program the stack and the tests run: the pinned
 # VictoriaMetrics binaries and amtool through `go install` into
-# .tools/bin, and Debian's Alertmanager, Mosquitto, Chromium and ffmpeg
+# .tools/bin, and Debian's Alertmanager, Mosquitto, Chromium, ffmpeg and docker-compose
+# (for config checks only)
 # through apt when they are missing. Safe to run again: present tools are
 # kept.
 set -euo pipefail
@@ -29,6 +30,7 @@ command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanag
 command -v mosquitto >/dev/null || missing+=(mosquitto)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+command -v docker-compose >/dev/null || missing+=(docker-compose)
 if ((${#missing[@]})); then
   echo "deps: installing Debian packages: ${missing[*]}"
   SUDO=""
