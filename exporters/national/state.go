@@ -1,0 +1,166 @@
+package national
+
+import (
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/minewatch/minewatch/exporters/registry"
+)
+
+// mineState is the newest content of each file type of one mine.
+type mineState struct {
+	id       string
+	areas    *areasContent
+	stations *stationsContent
+	people   *peopleContent
+	ryss     *ryssContent
+	jzss     *stationStateContent
+	cdss     *cdssContent
+	alarms   map[string]*alarmContent
+}
+
+// contents lists the current content in file-type order.
+func (m *mineState) contents() []content {
+	var out []content
+	if m.areas != nil {
+		out = append(out, m.areas)
+	}
+	if m.stations != nil {
+		out = append(out, m.stations)
+	}
+	if m.people != nil {
+		out = append(out, m.people)
+	}
+	if m.ryss != nil {
+		out = append(out, m.ryss)
+	}
+	if m.jzss != nil {
+		out = append(out, m.jzss)
+	}
+	if m.cdss != nil {
+		out = append(out, m.cdss)
+	}
+	for _, typ := range []string{TypeRYCS, TypeRYCY, TypeRYXZ, TypeRYQJ} {
+		if a := m.alarms[typ]; a != nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// set makes c the current content of its type unless the current one has
+// a later data time, so a late file lands in VictoriaMetrics at its own
+// time without replacing newer values. It reports whether c was applied.
+func (m *mineState) set(c content) bool {
+	for _, cur := range m.contents() {
+		if cur.fileType() == c.fileType() && cur.dataTime().After(c.dataTime()) {
+			return false
+		}
+	}
+	switch c := c.(type) {
+	case *areasContent:
+		m.areas = c
+	case *stationsContent:
+		m.stations = c
+	case *peopleContent:
+		m.people = c
+	case *ryssContent:
+		m.ryss = c
+	case *stationStateContent:
+		m.jzss = c
+	case *cdssContent:
+		m.cdss = c
+	case *alarmContent:
+		if m.alarms == nil {
+			m.alarms = map[string]*alarmContent{}
+		}
+		m.alarms[c.typ] = c
+	}
+	return true
+}
+
+// State is the current content of every mine. It serves the current
+// values on /metrics as an unchecked collector: the series depend on the
+// files.
+type State struct {
+	registry *registry.Holder
+
+	mu    sync.RWMutex
+	mines map[string]*mineState
+}
+
+// NewState returns an empty state that reads area limits from reg.
+func NewState(reg *registry.Holder) *State {
+	return &State{registry: reg, mines: map[string]*mineState{}}
+}
+
+// samples derives the samples of c at its data time against the mine's
+// current reference data.
+func (s *State) samples(mineID string, c content, out []sample) []sample {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.mines[mineID]
+	if m == nil {
+		m = &mineState{id: mineID}
+	}
+	return c.samples(m, s.registry.Load().Mine(mineID), out)
+}
+
+// apply makes c current for its mine; see mineState.set.
+func (s *State) apply(mineID string, c content) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.mines[mineID]
+	if m == nil {
+		m = &mineState{id: mineID}
+		s.mines[mineID] = m
+	}
+	return m.set(c)
+}
+
+// Describe sends nothing: State is an unchecked collector.
+func (s *State) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends the current values without timestamps.
+func (s *State) Collect(ch chan<- prometheus.Metric) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	reg := s.registry.Load()
+	ids := make([]string, 0, len(s.mines))
+	for id := range s.mines {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+
+	var buf []sample
+	for _, id := range ids {
+		m := s.mines[id]
+		buf = buf[:0]
+		for _, c := range m.contents() {
+			buf = c.samples(m, reg.Mine(id), buf)
+		}
+		// RYSS repeats the area limits and approved persons of RYQY and
+		// RYXX so that VictoriaMetrics has them at every snapshot's time;
+		// on /metrics each series is sent once.
+		seen := map[string]bool{}
+		for i := range buf {
+			smp := &buf[i]
+			if smp.def == mAreaLimit || smp.def == mApproved {
+				key := smp.def.name + "\xff" + strings.Join(smp.labelValues(), "\xff")
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+			}
+			metric, err := constMetric(smp)
+			if err != nil {
+				ch <- prometheus.NewInvalidMetric(smp.def.desc, err)
+				continue
+			}
+			ch <- metric
+		}
+	}
+}
