@@ -96,17 +96,9 @@ func New(cfg Config, deps Deps) (*Source, error) {
 // pass at once; a full rescan every rescan_interval catches what they
 // miss, and a failed write to VictoriaMetrics is retried with backoff.
 func (s *Source) Run(ctx context.Context) error {
-	for _, dir := range []string{s.cfg.Inbox, s.cfg.doneDir(), s.cfg.rejectedDir()} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("cannot create folder %s: %w", dir, err)
-		}
-	}
-	j, err := openJournal(s.cfg.stateDir(), s.cfg.Inbox)
-	if err != nil {
+	if err := s.open(); err != nil {
 		return err
 	}
-	s.journal = j
-	s.restore()
 
 	wake := make(chan struct{}, 1)
 	watcher, err := fsnotify.NewWatcher()
@@ -132,6 +124,23 @@ func (s *Source) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// open creates the folders, loads the journal and restores the current
+// values from done/.
+func (s *Source) open() error {
+	for _, dir := range []string{s.cfg.Inbox, s.cfg.doneDir(), s.cfg.rejectedDir()} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("cannot create folder %s: %w", dir, err)
+		}
+	}
+	j, err := openJournal(s.cfg.stateDir(), s.cfg.Inbox)
+	if err != nil {
+		return err
+	}
+	s.journal = j
+	s.restore()
+	return nil
 }
 
 // wait blocks until a notification, a rescan tick or the retry time; it
