@@ -270,14 +270,15 @@ func (p *cameraProbe) requestFailed(method string, err error) error {
 		return p.fail("rtsp_"+strconv.Itoa(int(status.Code)), "%s answered %d %s%s",
 			method, status.Code, status.Message, hint)
 	}
-	var netErr net.Error
-	if errors.As(err, &netErr) && netErr.Timeout() || strings.Contains(err.Error(), "timeout") {
-		return p.fail("timeout", "%s timed out after %s: the camera accepted the connection but did not answer",
-			method, p.cam.Probe.Timeout)
-	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "dial" {
 		return p.fail("connect_failed", "connecting failed: %v", err)
+	}
+	var netErr net.Error
+	var timedOut liberrors.ErrClientRequestTimedOut
+	if errors.As(err, &timedOut) || errors.As(err, &netErr) && netErr.Timeout() {
+		return p.fail("timeout", "%s timed out after %s: the camera accepted the connection but did not answer",
+			method, p.cam.Probe.Timeout)
 	}
 	return p.fail("request_failed", "%s failed: %v", method, err)
 }

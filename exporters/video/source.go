@@ -75,3 +75,13 @@ func (s *sweeper) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// metrics returns the camera metrics shared by the probes, or nil.
+func (s *Source) metrics() *cameraMetrics {
+	for _, r := range s.Runners {
+		if p, ok := r.(*cameraProbe); ok {
+			return p.metrics
+		}
+	}
+	return nil
+}
