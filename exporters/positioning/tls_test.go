@@ -137,7 +137,7 @@ func TestMQTTTLSCAOnlyWithPassword(t *testing.T) {
 	waitFor(t, 30*time.Second, "message over TLS", func() bool { return h.src.Stats().Processed == 1 })
 
 	// A wrong password must be refused by the broker.
-	bad := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("ssl://"+tlsAddr).SetClientID("bad").
+	bad := mqtt.NewClient(mqtt.NewClientOptions().AddBroker("ssl://" + tlsAddr).SetClientID("bad").
 		SetUsername("exporter").SetPassword("wrong").
 		SetTLSConfig(&tls.Config{RootCAs: mustPool(t, p.caFile)}))
 	tok := bad.Connect()
