@@ -98,13 +98,6 @@ func (f *frigateClient) target() string { return "frigate/" + f.cfg.TopicPrefix 
 func (f *frigateClient) Run(ctx context.Context) error {
 	eventsTopic := f.cfg.TopicPrefix + "/events"
 	availableTopic := f.cfg.TopicPrefix + "/available"
-	onMessage := func(_ mqtt.Client, msg mqtt.Message) {
-		select {
-		case f.queue <- msg:
-		default:
-			f.engine.Drop(f.cfg.MineID, "frigate", "queue_full")
-		}
-	}
 
 	opts := mqtt.NewClientOptions().
 		AddBroker(f.cfg.Broker).
@@ -121,7 +114,7 @@ func (f *frigateClient) Run(ctx context.Context) error {
 	opts.SetOnConnectHandler(func(c mqtt.Client) {
 		// A clean session forgets subscriptions, so every connection
 		// subscribes again.
-		token := c.SubscribeMultiple(map[string]byte{eventsTopic: 1, availableTopic: 1}, onMessage)
+		token := c.SubscribeMultiple(map[string]byte{eventsTopic: 1, availableTopic: 1}, f.enqueue)
 		go func() {
 			if !token.WaitTimeout(10*time.Second) || token.Error() != nil {
 				f.health.Failure(f.cfg.MineID, sourceName, f.target(), "subscribe_failed")
@@ -149,6 +142,15 @@ func (f *frigateClient) Run(ctx context.Context) error {
 		case msg := <-f.queue:
 			f.handle(msg.Topic(), msg.Payload(), availableTopic)
 		}
+	}
+}
+
+// enqueue is paho's message handler; it never blocks.
+func (f *frigateClient) enqueue(_ mqtt.Client, msg mqtt.Message) {
+	select {
+	case f.queue <- msg:
+	default:
+		f.engine.Drop(f.cfg.MineID, "frigate", "queue_full")
 	}
 }
 
