@@ -9,7 +9,7 @@ import (
 
 // TestNationalViolations feeds the sample mines' national files through
 // minesim (live, 30s cadence, with the 15 minutes of backfill that
-// deploy/local/minesim.args asks for) and expects Alertmanager to deliver
+// deploy/local/minesim.args sets) and expects Alertmanager to deliver
 // each violation of the samples within two minutes of the stack being up.
 func TestNationalViolations(t *testing.T) {
 	s := StartStack(t, Options{MinesimArgs: []string{"--national.interval=30s"}})

@@ -136,7 +136,7 @@ func freePortRange(t *testing.T, n int) int {
 		if first+n > 65535 {
 			continue
 		}
-		var held []net.Listener
+		var listeners []net.Listener
 		ok := true
 		for p := first; p < first+n; p++ {
 			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
@@ -144,9 +144,9 @@ func freePortRange(t *testing.T, n int) int {
 				ok = false
 				break
 			}
-			held = append(held, l)
+			listeners = append(listeners, l)
 		}
-		for _, l := range held {
+		for _, l := range listeners {
 			l.Close()
 		}
 		if ok {

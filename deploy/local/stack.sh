@@ -114,7 +114,7 @@ start() {
   readlink -f "$1" >"$RUN/$name.exe"
 }
 
-# wait_ready NAME CHECK...: poll CHECK until it succeeds; fail when the
+# wait_ready NAME CHECK...: poll CHECK until it succeeds. It fails when the
 # program exits or READY_TIMEOUT passes.
 wait_ready() {
   local name=$1
