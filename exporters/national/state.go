@@ -92,8 +92,12 @@ type State struct {
 	mines map[string]*mineState
 }
 
-// NewState returns an empty state that reads area limits from reg.
+// NewState returns an empty state that reads area limits from reg, which
+// may be nil.
 func NewState(reg *registry.Holder) *State {
+	if reg == nil {
+		reg = registry.NewHolder(nil)
+	}
 	return &State{registry: reg, mines: map[string]*mineState{}}
 }
 
