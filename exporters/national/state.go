@@ -146,9 +146,9 @@ func (s *State) Collect(ch chan<- prometheus.Metric) {
 		for _, c := range m.contents() {
 			buf = c.samples(m, reg.Mine(id), buf)
 		}
-		// RYSS repeats the area limits and approved persons of RYQY and
-		// RYXX so that VictoriaMetrics has them at every snapshot's time;
-		// on /metrics each series is sent once.
+		// RYSS repeats the area limits of RYQY and the approved persons of
+		// RYXX, because rules need them at every snapshot's data time.
+		// On /metrics each series is sent once.
 		seen := map[string]bool{}
 		for i := range buf {
 			smp := &buf[i]
