@@ -13,7 +13,7 @@ func buildVideo(env *Env) ([]Source, error) {
 	if cfg == nil {
 		return nil, nil
 	}
-	s := video.New(cfg, env.Metrics, env.Health, env.Logger.With("source", "video"), env.Now)
+	s := video.New(cfg, env.Metrics, env.Health, env.Logger, env.Now)
 	s.Webhook.Register(env.Mux)
 	sources := make([]Source, 0, len(s.Runners))
 	for _, r := range s.Runners {

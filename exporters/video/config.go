@@ -51,7 +51,9 @@ type Site struct {
 type Frigate struct {
 	MineID string `yaml:"mine_id"`
 	// Broker is the MQTT broker URL, such as tcp://127.0.0.1:1883.
-	Broker   string `yaml:"broker"`
+	Broker string `yaml:"broker"`
+	// ClientID defaults to mine-exporter-video-<mine_id>-<random>, so two
+	// exporters on one broker never disconnect each other.
 	ClientID string `yaml:"client_id"`
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
@@ -137,9 +139,6 @@ func (c *Config) SetDefaults() {
 		}
 		if f.QueueSize == 0 {
 			f.QueueSize = 1024
-		}
-		if f.ClientID == "" {
-			f.ClientID = "mine-exporter-video-" + f.MineID
 		}
 	}
 	c.Defaults.setDefaults(Probe{Transport: "tcp", Timeout: 10 * time.Second,

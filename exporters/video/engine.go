@@ -86,8 +86,8 @@ type occurrence struct {
 }
 
 // NewEngine creates the engine for the cameras in cfg and registers its
-// metrics with reg. Series of mapped events start at 0 so that rules see
-// the first occurrence as an increase.
+// metrics with reg. The series of every camera and event start at 0, so
+// that rules see the first occurrence as an increase.
 func NewEngine(cfg *Config, reg prometheus.Registerer, now func() time.Time) *Engine {
 	e := &Engine{
 		now:          now,
@@ -125,10 +125,12 @@ func NewEngine(cfg *Config, reg prometheus.Registerer, now func() time.Time) *En
 		for _, name := range c.Names {
 			e.cameras[c.MineID+"\x00"+name] = cm
 		}
-		for _, m := range c.Events {
-			e.events.WithLabelValues(c.MineID, c.ID, m.Event)
-			if IsStateEvent(m.Event) {
-				e.active.WithLabelValues(c.MineID, c.ID, m.Event).Set(0)
+		// Every event, mapped or not, since our own JSON shape may name
+		// any vocabulary event directly.
+		for _, ev := range Vocabulary {
+			e.events.WithLabelValues(c.MineID, c.ID, ev)
+			if IsStateEvent(ev) {
+				e.active.WithLabelValues(c.MineID, c.ID, ev).Set(0)
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -99,9 +100,13 @@ func (f *frigateClient) Run(ctx context.Context) error {
 	eventsTopic := f.cfg.TopicPrefix + "/events"
 	availableTopic := f.cfg.TopicPrefix + "/available"
 
+	clientID := f.cfg.ClientID
+	if clientID == "" {
+		clientID = fmt.Sprintf("mine-exporter-video-%s-%08x", f.cfg.MineID, rand.Uint32())
+	}
 	opts := mqtt.NewClientOptions().
 		AddBroker(f.cfg.Broker).
-		SetClientID(f.cfg.ClientID).
+		SetClientID(clientID).
 		SetUsername(f.cfg.Username).
 		SetPassword(f.cfg.Password).
 		SetCleanSession(true).
