@@ -150,4 +150,3 @@ func TestConfigValidateNamesFields(t *testing.T) {
 		}
 	}
 }
-

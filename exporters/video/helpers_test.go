@@ -71,7 +71,7 @@ func testConfig() *Config {
 	return cfg
 }
 
-func newTestEnv(t *testing.T, cfg *Config) *testEnv {
+func newTestEnv(t testing.TB, cfg *Config) *testEnv {
 	t.Helper()
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("test config is invalid: %v", err)
@@ -87,7 +87,7 @@ func newTestEnv(t *testing.T, cfg *Config) *testEnv {
 		source: New(cfg, reg, h, logger, clock.Now)}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(string(b))

@@ -51,7 +51,7 @@ func (p post) do(t *testing.T, srv *httptest.Server) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-func readSample(t *testing.T, name string) []byte {
+func readSample(t testing.TB, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile("testdata/" + name)
 	if err != nil {
