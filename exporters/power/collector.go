@@ -31,6 +31,9 @@ var (
 		QuantityBreakerClosed: prometheus.NewDesc("mine_power_breaker_closed",
 			"1 when the terminal's breaker contact reports closed.", plainLabels, nil),
 	}
+	valueDesc = prometheus.NewDesc("mine_power_register_value",
+		"A terminal value without a metric of its own, named by its register map, in the map's unit.",
+		[]string{"mine_id", "terminal", "machine", "register"}, nil)
 	runningDesc = prometheus.NewDesc("mine_machine_running",
 		"1 when the machine draws more than its idle threshold on any phase, 0 otherwise.",
 		[]string{"mine_id", "machine", "terminal"}, nil)
@@ -50,6 +53,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range quantityDescs {
 		ch <- d
 	}
+	ch <- valueDesc
 	ch <- runningDesc
 	ch <- outputDesc
 	ch <- feedDesc
@@ -98,6 +102,11 @@ func collectTerminal(ch chan<- prometheus.Metric, t *terminal, mine *registry.Mi
 	defer t.mu.Unlock()
 	for r, smp := range t.values {
 		if now.Sub(smp.at) > t.cfg.StaleAfter {
+			continue
+		}
+		if r.Quantity == QuantityValue {
+			ch <- prometheus.MustNewConstMetric(valueDesc, prometheus.GaugeValue, smp.value,
+				mineID, t.cfg.Name, machine, r.Name)
 			continue
 		}
 		desc := quantityDescs[r.Quantity]

@@ -31,7 +31,7 @@ type rig struct {
 	reg *prometheus.Registry
 }
 
-func newRig(t *testing.T, cfg *power.Config, mines *registry.Registry) *rig {
+func newRig(t testing.TB, cfg *power.Config, mines *registry.Registry) *rig {
 	t.Helper()
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -146,7 +146,9 @@ func wireWords(t *testing.T, bigHex, wordOrder, byteOrder string) []uint16 {
 	return words
 }
 
-func writeFile(t *testing.T, name, text string) string {
+func writeFile(t *testing.T, name, text string) string { return writeFileB(t, name, text) }
+
+func writeFileB(t testing.TB, name, text string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {

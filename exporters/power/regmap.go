@@ -52,6 +52,9 @@ const (
 	QuantityFrequency     = "frequency_hertz"
 	QuantityActiveEnergy  = "active_energy_joules"
 	QuantityBreakerClosed = "breaker_closed"
+	// QuantityValue is any other value (reactive power, harmonics,
+	// temperatures), exported under the register's name in the map's unit.
+	QuantityValue = "value"
 )
 
 // DefaultMaxReadRegisters is the Modbus limit of registers in one read
@@ -76,6 +79,7 @@ var (
 		QuantityFrequency:     {"Hz": 1},
 		QuantityActiveEnergy:  {"J": 1, "Wh": 3600, "kWh": 3.6e6, "MWh": 3.6e9},
 		QuantityBreakerClosed: {"bool": 1},
+		QuantityValue:         {},
 	}
 	// defaultUnits is the unit assumed when a register names none.
 	defaultUnits = map[string]string{
@@ -255,6 +259,9 @@ func (m *Map) normalize() error {
 			continue
 		}
 		key := r.Quantity + "/" + r.Phase
+		if r.Quantity == QuantityValue {
+			key += "/" + r.Name
+		}
 		if prev, ok := seen[key]; ok {
 			add("registers[%d] (%s): quantity %s phase %q is already read by %s",
 				i, r.Name, r.Quantity, r.Phase, prev)
@@ -265,8 +272,8 @@ func (m *Map) normalize() error {
 }
 
 func (m *Map) normalizeRegister(r *Register) error {
-	if r.Name == "" {
-		return errors.New("name is missing")
+	if !namePattern.MatchString(r.Name) {
+		return errors.New("name must be letters, digits, '_', '.', ':' or '-'")
 	}
 	if r.Table == "" {
 		r.Table = m.Defaults.Table
@@ -326,6 +333,9 @@ func (m *Map) normalizeRegister(r *Register) error {
 		r.Unit = defaultUnits[r.Quantity]
 	}
 	factor, ok := units[r.Unit]
+	if r.Quantity == QuantityValue {
+		factor, ok = 1, true // free unit, no conversion
+	}
 	if !ok {
 		return fmt.Errorf("unit %q does not fit quantity %s, expected one of %s",
 			r.Unit, r.Quantity, strings.Join(sortedKeys(units), ", "))
