@@ -3,103 +3,87 @@ import { lastValueFrom } from 'rxjs';
 import { css } from '@emotion/css';
 import { AppPluginMeta, GrafanaTheme2, PluginConfigPageProps, PluginMeta } from '@grafana/data';
 import { getBackendSrv } from '@grafana/runtime';
-import { Button, Field, FieldSet, Input, SecretInput, useStyles2 } from '@grafana/ui';
-import { testIds } from '../testIds';
+import { Alert, Button, Field, FieldSet, Input, TextArea, useStyles2 } from '@grafana/ui';
 
-type AppPluginSettings = {
-  apiUrl?: string;
+/** The app's jsonData; the backend reads the same keys. */
+export type AppSettings = {
+  plansFolder?: string;
+  plansUrl?: string;
+  dxfLayers?: Array<{ layer: string; kind: string; area_type?: string; area_code?: string }>;
 };
 
-type State = {
-  // The URL to reach our custom API.
-  apiUrl: string;
-  // Tells us if the API key secret is set.
-  isApiKeySet: boolean;
-  // A secret key for our custom API.
-  apiKey: string;
-};
-
-export interface AppConfigProps extends PluginConfigPageProps<AppPluginMeta<AppPluginSettings>> {}
+export interface AppConfigProps extends PluginConfigPageProps<AppPluginMeta<AppSettings>> {}
 
 const AppConfig = ({ plugin }: AppConfigProps) => {
   const s = useStyles2(getStyles);
-  const { enabled, pinned, jsonData, secureJsonFields } = plugin.meta;
-  const [state, setState] = useState<State>({
-    apiUrl: jsonData?.apiUrl || '',
-    apiKey: '',
-    isApiKeySet: Boolean(secureJsonFields?.apiKey),
-  });
+  const { enabled, pinned, jsonData } = plugin.meta;
+  const [plansFolder, setPlansFolder] = useState(jsonData?.plansFolder ?? '');
+  const [plansUrl, setPlansUrl] = useState(jsonData?.plansUrl ?? '');
+  const [layers, setLayers] = useState(jsonData?.dxfLayers ? JSON.stringify(jsonData.dxfLayers, null, 2) : '');
+  const [error, setError] = useState<string | undefined>();
 
-  const isSubmitDisabled = Boolean(!state.apiUrl || (!state.isApiKeySet && !state.apiKey));
-
-  const onResetApiKey = () =>
-    setState({
-      ...state,
-      apiKey: '',
-      isApiKeySet: false,
-    });
-
-  const onChange = (event: ChangeEvent<HTMLInputElement>) => {
-    setState({
-      ...state,
-      [event.target.name]: event.target.value.trim(),
-    });
-  };
-
-  const onSubmit = () => {
-    if (isSubmitDisabled) {
-      return;
+  const onSubmit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    let dxfLayers: AppSettings['dxfLayers'];
+    if (layers.trim()) {
+      try {
+        dxfLayers = JSON.parse(layers);
+      } catch (err) {
+        setError(`DXF layer rules are not valid JSON: ${(err as Error).message}`);
+        return;
+      }
     }
-
-    updatePluginAndReload(plugin.meta.id, {
-      enabled,
-      pinned,
-      jsonData: {
-        apiUrl: state.apiUrl,
-      },
-      // This cannot be queried later by the frontend.
-      // We don't want to override it in case it was set previously and left untouched now.
-      secureJsonData: state.isApiKeySet
-        ? undefined
-        : {
-            apiKey: state.apiKey,
-          },
-    });
+    try {
+      await updatePlugin(plugin.meta.id, {
+        enabled,
+        pinned,
+        jsonData: { plansFolder: plansFolder.trim(), plansUrl: plansUrl.trim(), dxfLayers },
+      });
+      // Grafana keeps the plugin's settings in memory; a reload picks them up.
+      window.location.reload();
+    } catch (err: any) {
+      setError(err?.data?.message ?? err?.message ?? 'saving the settings failed');
+    }
   };
 
   return (
     <form onSubmit={onSubmit}>
-      <FieldSet label="API Settings">
-        <Field label="API Key" description="A secret key for authenticating to our custom API">
-          <SecretInput
-            width={60}
-            id="config-api-key"
-            data-testid={testIds.appConfig.apiKey}
-            name="apiKey"
-            value={state.apiKey}
-            isConfigured={state.isApiKeySet}
-            placeholder={'Your secret API key'}
-            onChange={onChange}
-            onReset={onResetApiKey}
-          />
-        </Field>
-
-        <Field label="API Url" description="" className={s.marginTop}>
+      <FieldSet label="Mine plans">
+        <Field
+          label="Plans folder"
+          description="Folder on the Grafana server with one <mine code>.geojson per mine"
+        >
           <Input
             width={60}
-            name="apiUrl"
-            id="config-api-url"
-            data-testid={testIds.appConfig.apiUrl}
-            value={state.apiUrl}
-            placeholder={`E.g.: http://mywebsite.com/api/v1`}
-            onChange={onChange}
+            id="config-plans-folder"
+            value={plansFolder}
+            placeholder="/var/lib/grafana/minewatch/plans"
+            onChange={(e: ChangeEvent<HTMLInputElement>) => setPlansFolder(e.target.value)}
           />
         </Field>
-
+        <Field
+          label="Plans URL"
+          description="Fetched for mines without a file in the folder; {mine_id} is replaced by the mine code"
+          className={s.marginTop}
+        >
+          <Input
+            width={60}
+            id="config-plans-url"
+            value={plansUrl}
+            placeholder="https://gis.example/plans/{mine_id}.geojson"
+            onChange={(e: ChangeEvent<HTMLInputElement>) => setPlansUrl(e.target.value)}
+          />
+        </Field>
+        <Field
+          label="DXF layer rules"
+          description='JSON list of {"layer": "TUNNEL*", "kind": "tunnel"} and {"layer": "AREA_KEY_*", "kind": "area", "area_type": "key"}; empty uses the defaults'
+          className={s.marginTop}
+        >
+          <TextArea rows={6} value={layers} onChange={(e) => setLayers(e.currentTarget.value)} />
+        </Field>
+        {error && <Alert title="Settings">{error}</Alert>}
         <div className={s.marginTop}>
-          <Button type="submit" data-testid={testIds.appConfig.submit} disabled={isSubmitDisabled}>
-            Save API settings
-          </Button>
+          <Button type="submit">Save settings</Button>
         </div>
       </FieldSet>
     </form>
@@ -109,32 +93,16 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
 export default AppConfig;
 
 const getStyles = (theme: GrafanaTheme2) => ({
-  colorWeak: css`
-    color: ${theme.colors.text.secondary};
-  `,
   marginTop: css`
     margin-top: ${theme.spacing(3)};
   `,
 });
 
-const updatePluginAndReload = async (pluginId: string, data: Partial<PluginMeta<AppPluginSettings>>) => {
-  try {
-    await updatePlugin(pluginId, data);
-
-    // Reloading the page as the changes made here wouldn't be propagated to the actual plugin otherwise.
-    // This is not ideal, however unfortunately currently there is no supported way for updating the plugin state.
-    window.location.reload();
-  } catch (e) {
-    console.error('Error while updating the plugin', e);
-  }
-};
-
 const updatePlugin = async (pluginId: string, data: Partial<PluginMeta>) => {
-  const response = await getBackendSrv().fetch({
+  const response = getBackendSrv().fetch({
     url: `/api/plugins/${pluginId}/settings`,
     method: 'POST',
     data,
   });
-
   return lastValueFrom(response);
 };
