@@ -21,7 +21,7 @@
 #
 # MINESIM_EXTRA_ARGS adds minesim flags, for example
 # "--national.interval=20s" for a faster national cadence.
-set -Eeuo pipefail
+set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 LOCAL="$REPO/deploy/local"
@@ -104,14 +104,23 @@ owned() {
 }
 
 # start NAME DIR CMD...: run CMD in DIR in the background, logging to
-# LOGS/NAME.log, and remember its pid and program.
+# LOGS/NAME.log, and remember its pid and program. It returns once the
+# background shell has become CMD (or exited), so `down` never sees a pid
+# that still runs bash.
 start() {
-  local name=$1 dir=$2
+  local name=$1 dir=$2 pid exe
   shift 2
   : >"$LOGS/$name.log"
   (cd "$dir" && exec setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null) &
-  echo $! >"$RUN/$name.pid"
-  readlink -f "$1" >"$RUN/$name.exe"
+  pid=$!
+  exe=$(readlink -f "$1")
+  echo "$exe" >"$RUN/$name.exe"
+  echo "$pid" >"$RUN/$name.pid"
+  for _ in $(seq 1 100); do
+    [[ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" == "$exe" ]] && return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
 }
 
 # wait_ready NAME CHECK...: poll CHECK until it succeeds. It fails when the
@@ -133,6 +142,13 @@ wait_ready() {
     fi
     sleep 0.2
   done
+}
+
+# start_failed: stop what `up` started so far and exit.
+start_failed() {
+  log "start failed, stopping what was started"
+  down
+  exit 1
 }
 
 # http_ok URL: whether GET URL returns 200. Plain bash, so that the
@@ -174,6 +190,20 @@ down() {
   done
 }
 
+# check_ports_free: fail when another program already listens on one of
+# the stack's ports, since its answers would pass the readiness checks.
+check_ports_free() {
+  local var busy=()
+  for var in VM_PORT VMALERT_PORT ALERTMANAGER_PORT RECORDER_PORT EXPORTER_PORT MQTT_PORT; do
+    if tcp_open "${!var}"; then
+      busy+=("$var=${!var}")
+    fi
+  done
+  if ((${#busy[@]})); then
+    die "ports in use by other programs: ${busy[*]}; stop them or set these variables to free ports"
+  fi
+}
+
 prepare() {
   mkdir -p "$CONF" "$RUN" "$LOGS" "$STATE_DIR/inbox" "$STATE_DIR/victoria-metrics" \
     "$STATE_DIR/alertmanager"
@@ -207,9 +237,8 @@ up() {
   command -v perl >/dev/null || die "perl is missing: apt-get install perl"
 
   down
+  check_ports_free
   prepare
-  # Any failure below stops what was started.
-  trap 'log "start failed, stopping what was started"; down' ERR
 
   start victoria-metrics "$STATE_DIR" "$vm" \
     -httpListenAddr="$HOST:$VM_PORT" \
@@ -217,7 +246,7 @@ up() {
     -retentionPeriod=1y \
     -promscrape.config="$CONF/promscrape.yml" \
     -search.disableCache
-  wait_ready victoria-metrics http_ok "http://$HOST:$VM_PORT/health"
+  wait_ready victoria-metrics http_ok "http://$HOST:$VM_PORT/health" || start_failed
 
   start alertmanager "$STATE_DIR" "$alertmanager" \
     --config.file="$CONF/alertmanager/alertmanager.yml" \
@@ -225,15 +254,15 @@ up() {
     --web.listen-address="$HOST:$ALERTMANAGER_PORT" \
     --web.external-url="http://$HOST:$ALERTMANAGER_PORT" \
     --cluster.listen-address=
-  wait_ready alertmanager http_ok "http://$HOST:$ALERTMANAGER_PORT/-/ready"
+  wait_ready alertmanager http_ok "http://$HOST:$ALERTMANAGER_PORT/-/ready" || start_failed
 
   start alert-recorder "$STATE_DIR" "$recorder" \
     --web.listen-address="$HOST:$RECORDER_PORT" \
     --output="$STATE_DIR/alerts.jsonl"
-  wait_ready alert-recorder http_ok "http://$HOST:$RECORDER_PORT/-/healthy"
+  wait_ready alert-recorder http_ok "http://$HOST:$RECORDER_PORT/-/healthy" || start_failed
 
   start mosquitto "$STATE_DIR" "$mosquitto" -c "$CONF/mosquitto.conf"
-  wait_ready mosquitto tcp_open "$MQTT_PORT"
+  wait_ready mosquitto tcp_open "$MQTT_PORT" || start_failed
 
   start vmalert "$STATE_DIR" "$vmalert" \
     -httpListenAddr="$HOST:$VMALERT_PORT" \
@@ -244,7 +273,7 @@ up() {
     -notifier.url="http://$HOST:$ALERTMANAGER_PORT" \
     -external.url="http://$HOST:$VMALERT_PORT" \
     -evaluationInterval=15s
-  wait_ready vmalert http_ok "http://$HOST:$VMALERT_PORT/health"
+  wait_ready vmalert http_ok "http://$HOST:$VMALERT_PORT/health" || start_failed
 
   # Relative paths in mine-exporter.yml and minesim.args resolve from
   # deploy/local, where the registry, the scenario and the samples are.
@@ -252,13 +281,12 @@ up() {
     --config="$CONF/mine-exporter.yml" \
     --web.listen-address="$HOST:$EXPORTER_PORT" \
     --national.inbox="$STATE_DIR/inbox"
-  wait_ready mine-exporter http_ok "http://$HOST:$EXPORTER_PORT/-/healthy"
+  wait_ready mine-exporter http_ok "http://$HOST:$EXPORTER_PORT/-/healthy" || start_failed
 
   # shellcheck disable=SC2086 # MINESIM_EXTRA_ARGS is a list of flags.
   start minesim "$LOCAL" "$minesim" "@$CONF/minesim.args" $MINESIM_EXTRA_ARGS
-  wait_ready minesim log_has minesim "channel started"
+  wait_ready minesim log_has minesim "channel started" || start_failed
 
-  trap - ERR
   print_urls
 }
 
