@@ -26,8 +26,9 @@ func DecodePower(m *Mine) (*PowerSection, error) {
 }
 
 // StartPower starts the simulated gateways of every mine in the scenario.
-// On error, the gateways already started are closed.
-func StartPower(s *Scenario) ([]*PowerGateway, error) {
+// listen, when not nil, rewrites each gateway's listen address. On error,
+// the gateways already started are closed.
+func StartPower(s *Scenario, listen func(string) (string, error)) ([]*PowerGateway, error) {
 	var started []*PowerGateway
 	fail := func(err error) ([]*PowerGateway, error) {
 		for _, g := range started {
@@ -58,7 +59,13 @@ func StartPower(s *Scenario) ([]*PowerGateway, error) {
 				t := NewSimTerminal(tc, m, mine, s.Clock)
 				units = append(units, GatewayUnit{ID: uint8(tc.UnitID), Source: t, Faults: tc.Faults, States: t.States})
 			}
-			g, err := StartPowerGateway(gc.Name, gc.Listen, gc.Framing, units)
+			addr := gc.Listen
+			if listen != nil {
+				if addr, err = listen(addr); err != nil {
+					return fail(fmt.Errorf("mine %s: gateway %s: %w", mine.ID, gc.Name, err))
+				}
+			}
+			g, err := StartPowerGateway(gc.Name, addr, gc.Framing, units)
 			if err != nil {
 				return fail(fmt.Errorf("mine %s: %w", mine.ID, err))
 			}

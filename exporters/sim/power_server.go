@@ -114,6 +114,9 @@ func (g *PowerGateway) startBackend() error {
 	return err
 }
 
+// Name returns the gateway's name.
+func (g *PowerGateway) Name() string { return g.name }
+
 // Addr returns the front listener's address.
 func (g *PowerGateway) Addr() string { return g.ln.Addr().String() }
 
