@@ -158,14 +158,14 @@ ALERTS = [
 ]
 
 
-def wait_for(what, check):
+def wait_for(description, check):
     deadline = time.monotonic() + DEADLINE_SECONDS
     while time.monotonic() < deadline:
         result = check()
         if result:
             return result
         time.sleep(0.5)
-    raise AssertionError("timed out after %ds waiting for %s" % (DEADLINE_SECONDS, what))
+    raise AssertionError("timed out after %ds waiting for %s" % (DEADLINE_SECONDS, description))
 
 
 def http_json(url, body=None):
