@@ -195,7 +195,7 @@ func (c *Config) Validate() error {
 			terminalNames[key] = g.Name
 			maxUnit := 255
 			if g.Protocol != ProtocolTCP {
-				maxUnit = 247 // RTU addresses; 0 is broadcast, which never answers
+				maxUnit = 247 // RTU addresses; 0 is broadcast, which gets no reply
 			}
 			if t.UnitID < 1 || t.UnitID > maxUnit {
 				add("%s: unit_id %d must be between 1 and %d", twhere, t.UnitID, maxUnit)

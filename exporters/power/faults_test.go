@@ -178,8 +178,8 @@ func TestFaultExceptionCountedByCode(t *testing.T) {
 }
 
 // TestFaultTimeoutReopensConnection sends one reply after the timeout. The
-// poller must drop the connection, or the late reply would answer the next
-// request.
+// poller must drop the connection, or the late reply would be read as the reply
+// to the next request.
 func TestFaultTimeoutReopensConnection(t *testing.T) {
 	for _, framing := range []string{sim.FramingTCP, sim.FramingRTUOverTCP} {
 		t.Run(framing, func(t *testing.T) {
@@ -263,7 +263,7 @@ func errorLines(m map[string]float64) []string {
 	return out
 }
 
-// TestDeadTerminalIsolation runs a gateway whose terminal never answers
+// TestDeadTerminalIsolation runs a gateway whose terminal never replies
 // next to a healthy one: the healthy one keeps its interval.
 func TestDeadTerminalIsolation(t *testing.T) {
 	mine, clock := simMine(t, sim.StateProducing)
@@ -295,7 +295,7 @@ func TestDeadTerminalIsolation(t *testing.T) {
 	<-done
 }
 
-// TestStaleValuesDropped stops a terminal answering: its series must end
+// TestStaleValuesDropped stops a terminal replying: its series must end
 // after stale_after instead of freezing at the last value.
 func TestStaleValuesDropped(t *testing.T) {
 	mine, clock := simMine(t, sim.StateProducing)

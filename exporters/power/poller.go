@@ -12,7 +12,7 @@ import (
 // sourceName is the source label of this package's health metrics.
 const sourceName = "power"
 
-// maxBackoff caps how many intervals a terminal that stopped answering
+// maxBackoff caps how many intervals a terminal that stopped replying
 // waits between polls, so that on a shared bus it costs at most one
 // timeout per maxBackoff intervals.
 const maxBackoff = 8
@@ -37,7 +37,7 @@ type terminal struct {
 	failures   int
 	lastEnergy float64
 	haveEnergy bool
-	// reason is the failure last logged, empty while the terminal answers.
+	// reason is the failure last logged, empty while the terminal replies.
 	reason string
 }
 
@@ -76,7 +76,7 @@ func (g *gatewayPoller) run(ctx context.Context) {
 }
 
 // schedule sets the next poll of t: one interval on, skipping missed
-// cycles, and backing off while the terminal does not answer.
+// cycles, and backing off while the terminal does not reply.
 func (g *gatewayPoller) schedule(t *terminal, ok bool, now time.Time) {
 	interval := t.cfg.Interval
 	if ok {
@@ -103,7 +103,7 @@ func (g *gatewayPoller) pollAll() {
 }
 
 // poll reads every batch of t and stores the values. It returns false
-// when the terminal did not answer (timeout, reset, broken reply), which
+// when the terminal did not reply (timeout, reset, broken reply), which
 // also ends the poll: the remaining batches would only cost more timeouts.
 // A Modbus exception fails only its batch.
 func (g *gatewayPoller) poll(t *terminal) bool {
@@ -201,11 +201,11 @@ func (s *Source) logRecovery(t *terminal) {
 		return
 	}
 	t.reason = ""
-	s.logger.Info("power terminal answers again",
+	s.logger.Info("power terminal replies again",
 		"mine_id", t.gateway.MineID, "gateway", t.gateway.Name, "terminal", t.cfg.Name)
 }
 
-// describeFailure says what failed and what to check next.
+// describeFailure describes what failed and what to check next.
 func describeFailure(t *terminal, b *Batch, reason string, err error) string {
 	target := t.gateway.Address
 	if target == "" {

@@ -150,7 +150,7 @@ type Register struct {
 	// Unit is the unit after scaling, converted to the base unit of
 	// Quantity (kWh to joules, kV to volts).
 	Unit string `yaml:"unit"`
-	// Quantity says which metric the value feeds.
+	// Quantity names the metric the value feeds.
 	Quantity string `yaml:"quantity"`
 	// Phase is L1, L2, L3, N or a line pair such as L1-L2.
 	Phase string `yaml:"phase"`

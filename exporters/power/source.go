@@ -62,6 +62,16 @@ func New(cfg *Config, reg *registry.Holder, h *health.Health, logger *slog.Logge
 		gp := &gatewayPoller{src: s, cfg: g, link: newLink(g)}
 		for j := range g.Terminals {
 			t := &g.Terminals[j]
+			if t.regMap == nil {
+				// Validate loads the maps; a config built in code may skip it.
+				m, err := LoadMap(t.Map)
+				if err != nil {
+					logger.Error("power terminal skipped: its register map does not load",
+						"mine_id", g.MineID, "gateway", g.Name, "terminal", t.Name, "err", err)
+					continue
+				}
+				t.regMap = m
+			}
 			gp.terminals = append(gp.terminals, &terminal{
 				cfg: t, gateway: g, batches: t.regMap.Plan(), values: map[*Register]sample{},
 			})

@@ -99,7 +99,7 @@ func (l *link) read(unit byte, timeout time.Duration, b *Batch) ([]byte, error) 
 
 // close drops the connection; the next request opens a new one. After a
 // timeout this is required: a late reply would otherwise be read as the
-// answer to the next request.
+// reply to the next request.
 func (l *link) close() {
 	switch {
 	case l.tcp != nil:
@@ -129,7 +129,7 @@ func functionCode(table string) byte {
 	}
 }
 
-// classify turns a request error into a health reason and says whether
+// classify turns a request error into a health reason and reports whether
 // the connection must be reopened.
 func classify(err error, fc byte) (reason string, reopen bool) {
 	var mbErr *modbus.ModbusError

@@ -18,16 +18,16 @@ const (
 
 // Fault kinds a simulated terminal can inject.
 const (
-	// FaultException answers with Modbus exception Code.
+	// FaultException replies with Modbus exception Code.
 	FaultException = "exception"
-	// FaultSlow answers after Delay.
+	// FaultSlow replies after Delay.
 	FaultSlow = "slow"
-	// FaultReset closes the connection with a TCP reset instead of answering.
+	// FaultReset closes the connection with a TCP reset instead of replying.
 	FaultReset = "reset"
-	// FaultGarbage answers with a broken frame: a stale transaction id on
+	// FaultGarbage replies with a broken frame: a stale transaction id on
 	// Modbus TCP, a bad CRC on RTU.
 	FaultGarbage = "garbage"
-	// FaultSilent never answers, like a terminal that lost power.
+	// FaultSilent never replies, like a terminal that lost power.
 	FaultSilent = "silent"
 )
 

@@ -202,7 +202,7 @@ type request struct {
 	pdu  []byte // function code and data
 }
 
-// serve answers the requests of one client connection.
+// serve replies to the requests of one client connection.
 func (g *PowerGateway) serve(c net.Conn) {
 	var back net.Conn
 	defer func() {
@@ -393,7 +393,7 @@ type backendHandler struct{ g *PowerGateway }
 func (h *backendHandler) unit(id uint8) (*gatewayUnit, error) {
 	u := h.g.units[id]
 	if u == nil {
-		// What a real gateway answers for a unit that is not on its bus.
+		// What a real gateway replies for a unit that is not on its bus.
 		return nil, smodbus.ErrGWTargetFailedToRespond
 	}
 	return u, nil
@@ -442,7 +442,7 @@ type StaticUnit struct {
 	mu    sync.Mutex
 	Words map[string]map[uint16]uint16
 	Bits  map[string]map[uint16]bool
-	// Gaps are addresses answered with exception 2, per table.
+	// Gaps are addresses rejected with exception 2, per table.
 	Gaps map[string][][2]uint16
 }
 
