@@ -86,7 +86,7 @@ func TestMQTTSampleMessagesDeriveSignals(t *testing.T) {
 }
 
 // countSeriesPerTag counts series that carry a tag's id in any label.
-func countSeriesPerTag(t *testing.T, h *harness) map[string]int {
+func countSeriesPerTag(t testing.TB, h *harness) map[string]int {
 	mfs, err := h.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
