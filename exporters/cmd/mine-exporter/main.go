@@ -189,8 +189,12 @@ func (s *server) reload() error {
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		// ContinueOnError: a collector that fails or collides with another
+		// source's series must not take the registry and health metrics
+		// off /metrics with it; the errors are still logged.
 		promhttp.HandlerFor(s.current().Gatherer, promhttp.HandlerOpts{
-			ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError),
+			ErrorLog:      slog.NewLogLogger(s.logger.Handler(), slog.LevelError),
+			ErrorHandling: promhttp.ContinueOnError,
 		}).ServeHTTP(w, r)
 	})
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
