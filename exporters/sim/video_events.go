@@ -41,6 +41,7 @@ type VideoSection struct {
 	// Default "frigate".
 	FrigateTopicPrefix string `yaml:"frigate_topic_prefix"`
 	// Tick is the scenario-time period of repeated events. Default 10s.
+	// All mines play at the shortest tick of any mine.
 	Tick time.Duration `yaml:"tick"`
 	// TruckEvery is the scenario time between trucks leaving. Default 3m.
 	TruckEvery time.Duration    `yaml:"truck_every"`
@@ -155,6 +156,10 @@ func RunVideo(ctx context.Context, s *Scenario, opts VideoOptions, logger *slog.
 		}
 	}
 
+	tick := mines[0].section.Tick
+	for _, vm := range mines {
+		tick = min(tick, vm.section.Tick)
+	}
 	for {
 		elapsed := s.Clock.Elapsed()
 		for _, vm := range mines {
@@ -163,7 +168,7 @@ func RunVideo(ctx context.Context, s *Scenario, opts VideoOptions, logger *slog.
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(s.Clock.Interval(mines[0].section.Tick)):
+		case <-time.After(s.Clock.Interval(tick)):
 		}
 	}
 }
@@ -233,7 +238,7 @@ func (p *videoPlayer) post(ctx context.Context, vm *videoMine, path, contentType
 	resp, err := p.http.Do(req)
 	if err != nil {
 		if ctx.Err() == nil {
-			p.logger.Warn("webhook post failed; the next tick retries", "mine_id", vm.mine.ID, "url", req.URL.String(), "err", err)
+			p.logger.Warn("webhook post failed, the next tick retries", "mine_id", vm.mine.ID, "url", req.URL.String(), "err", err)
 		}
 		return
 	}

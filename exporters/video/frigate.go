@@ -123,7 +123,7 @@ func (f *frigateClient) Run(ctx context.Context) error {
 		go func() {
 			if !token.WaitTimeout(10*time.Second) || token.Error() != nil {
 				f.health.Failure(f.cfg.MineID, sourceName, f.target(), "subscribe_failed")
-				f.logger.Error("subscribing to Frigate topics failed; reconnecting",
+				f.logger.Error("subscribing to Frigate topics failed, waiting for the next reconnection",
 					"topics", eventsTopic+","+availableTopic, "err", token.Error())
 				return
 			}
@@ -133,7 +133,7 @@ func (f *frigateClient) Run(ctx context.Context) error {
 	})
 	opts.SetConnectionLostHandler(func(_ mqtt.Client, err error) {
 		f.health.Failure(f.cfg.MineID, sourceName, f.target(), "connection_lost")
-		f.logger.Warn("MQTT connection lost; paho reconnects", "err", err)
+		f.logger.Warn("MQTT connection lost, reconnecting", "err", err)
 	})
 
 	client := mqtt.NewClient(opts)

@@ -102,7 +102,7 @@ func (p *cameraProbe) Run(ctx context.Context) error {
 			p.setDown()
 			p.metrics.errors.WithLabelValues(p.cam.MineID, p.cam.ID, reason).Inc()
 			p.health.Failure(p.cam.MineID, sourceName, target, reason)
-			p.logger.Warn("RTSP session of camera failed; retrying", "reason", reason, "err", err,
+			p.logger.Warn("RTSP session of camera failed, retrying", "reason", reason, "err", err,
 				"retry_in", p.cam.Probe.Interval)
 		}
 		select {
