@@ -121,9 +121,11 @@ func (f *frigateClient) Run(ctx context.Context) error {
 		// subscribes again.
 		token := c.SubscribeMultiple(map[string]byte{eventsTopic: 1, availableTopic: 1}, f.enqueue)
 		go func() {
+			// NOTE: a failed SUBSCRIBE is not retried: the topics stay
+			// unsubscribed (and the target down) until the next reconnection.
 			if !token.WaitTimeout(10*time.Second) || token.Error() != nil {
 				f.health.Failure(f.cfg.MineID, sourceName, f.target(), "subscribe_failed")
-				f.logger.Error("subscribing to Frigate topics failed, waiting for the next reconnection",
+				f.logger.Error("subscribing to Frigate topics failed, no events until the next reconnection",
 					"topics", eventsTopic+","+availableTopic, "err", token.Error())
 				return
 			}

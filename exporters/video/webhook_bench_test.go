@@ -75,4 +75,3 @@ func (r repeatReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
-
