@@ -111,18 +111,26 @@ func Build(cfg *config.Config, opts Options) (*Generation, []Source, error) {
 		Now:      opts.Now,
 	}
 
+	// Each source registers into a registry of its own, so that two
+	// sources exporting one metric family cannot fail each other's
+	// registration; mergedGatherer joins them at scrape time.
+	gatherer := mergedGatherer{gatherers: []prometheus.Gatherer{metrics}}
 	var sources []Source
 	for _, b := range builders {
-		s, err := b.build(env)
+		sourceMetrics := prometheus.NewRegistry()
+		sourceEnv := *env
+		sourceEnv.Metrics = sourceMetrics
+		s, err := b.build(&sourceEnv)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", b.name, err)
 		}
 		sources = append(sources, s...)
+		gatherer.gatherers = append(gatherer.gatherers, sourceMetrics)
 	}
 	if cfg.VictoriaMetrics.PushURL != "" {
-		sources = append(sources, newPusher(cfg.VictoriaMetrics, metrics, opts.Logger))
+		sources = append(sources, newPusher(cfg.VictoriaMetrics, gatherer, opts.Logger))
 	}
-	return &Generation{Gatherer: metrics, Mux: env.Mux}, sources, nil
+	return &Generation{Gatherer: gatherer, Mux: env.Mux}, sources, nil
 }
 
 // Start runs the sources until Stop. A source that returns an error is

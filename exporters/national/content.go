@@ -128,7 +128,7 @@ func (a *areasContent) samples(m *mineState, reg *registry.Mine, out []sample) [
 	ts := millis(a.time)
 	for _, code := range sortedKeys(a.areas) {
 		info := a.areas[code]
-		out = append(out, sample{def: mAreaLimit, labels: [4]string{m.id, code, info.typ},
+		out = append(out, sample{def: mAreaLimit, labels: [4]string{m.id, code, info.typ, station},
 			value: float64(areaLimit(reg, code, info.limit)), time: ts})
 	}
 	return append(out, feedSample(m.id, TypeRYQY, a.time))

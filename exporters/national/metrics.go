@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/minewatch/minewatch/exporters/minemetrics"
 	"github.com/minewatch/minewatch/exporters/vmimport"
 )
 
@@ -19,6 +20,16 @@ type metricDef struct {
 	desc    *prometheus.Desc
 }
 
+// sharedDef builds a metric that other sources export too, from its
+// shared definition.
+// station is the source label of person metrics from national files:
+// their positions are station-level.
+const station = minemetrics.SourceStation
+
+func sharedDef(d minemetrics.Def) *metricDef {
+	return &metricDef{name: d.Name, help: d.Help, labels: d.LabelNames(), desc: d.Desc()}
+}
+
 func newDef(name, help string, counter bool, labels ...string) *metricDef {
 	labels = append([]string{"mine_id"}, labels...)
 	return &metricDef{name: name, help: help, counter: counter, labels: labels,
@@ -28,24 +39,14 @@ func newDef(name, help string, counter bool, labels ...string) *metricDef {
 // Derived metrics. Names are shared with the rules and the Grafana plugin:
 // keep them stable.
 var (
-	mUndergroundPersons = newDef("mine_underground_persons",
-		"Persons underground: cards with in/out flag 1 in the latest RYSS file.", false)
-	mAreaPersons = newDef("mine_area_persons",
-		"Persons in an area (cards with flag 0 or 1 whose area is this one) in the latest RYSS file.", false,
-		"area", "area_type")
-	mAreaLimit = newDef("mine_area_persons_limit",
-		"Approved persons of an area: the registry's area_limits, else the RYQY file.", false,
-		"area", "area_type")
-	mRestrictedPersons = newDef("mine_restricted_area_persons",
-		"Persons underground in restricted areas (area_type restricted) in the latest RYSS file.", false)
-	mPersonSOS = newDef("mine_person_sos",
-		"1 when an underground card's state is SOS in the latest RYSS file, else 0.", false, "card")
-	mPersonSeconds = newDef("mine_person_underground_seconds",
-		"Seconds since an underground card went down, at the RYSS file's data time.", false, "card")
-	mPersonPosition = newDef("mine_person_position_meters",
-		"Position of an underground card on the mine grid; source station is its station's RYJZ coordinates.", false,
-		"card", "axis", "source")
-	mStationPosition = newDef("mine_station_position_meters",
+	mUndergroundPersons = sharedDef(minemetrics.UndergroundPersons)
+	mAreaPersons        = sharedDef(minemetrics.AreaPersons)
+	mAreaLimit          = sharedDef(minemetrics.AreaPersonsLimit)
+	mRestrictedPersons  = sharedDef(minemetrics.RestrictedAreaPersons)
+	mPersonSOS          = sharedDef(minemetrics.PersonSOS)
+	mPersonSeconds      = sharedDef(minemetrics.PersonUndergroundSeconds)
+	mPersonPosition     = sharedDef(minemetrics.PersonPosition)
+	mStationPosition    = newDef("mine_station_position_meters",
 		"Position of a station on the mine grid from the RYJZ file.", false, "station", "axis")
 	mStationUp = newDef("mine_station_up",
 		"1 when a station's run state in the latest JZSS file is 0 (normal), else 0.", false, "station")
@@ -61,8 +62,7 @@ var (
 		"1 when a CDSS main fan point (sensor type 1010) reads on, else 0.", false, "point")
 	mOutput = newDef("mine_output_tonnes_total",
 		"Cumulative output: the sum of the mine's CDSS output points (sensor type 3001).", true, "source")
-	mFeedTime = newDef("mine_feed_last_data_timestamp_seconds",
-		"Data time of the newest file of each type (feed), Unix seconds.", false, "feed")
+	mFeedTime = sharedDef(minemetrics.FeedLastDataTimestamp)
 	mApproved = newDef("mine_national_approved_underground_persons",
 		"Approved underground persons from the RYXX header.", false)
 	mRegistered = newDef("mine_national_registered_persons",

@@ -91,22 +91,22 @@ func (c *ryssContent) samples(m *mineState, reg *registry.Mine, out []sample) []
 		if areas[k.area].typ == AreaRestricted {
 			restricted++
 		}
-		out = append(out, sample{def: mPersonSOS, labels: [4]string{m.id, k.code}, value: boolValue(k.sos), time: ts})
+		out = append(out, sample{def: mPersonSOS, labels: [4]string{m.id, k.code, station}, value: boolValue(k.sos), time: ts})
 		if k.down > 0 && k.down <= now {
-			out = append(out, sample{def: mPersonSeconds, labels: [4]string{m.id, k.code},
+			out = append(out, sample{def: mPersonSeconds, labels: [4]string{m.id, k.code, station},
 				value: float64(now - k.down), time: ts})
 		}
 		if pos, ok := stations[k.station]; ok {
 			for a, axis := range axes {
-				out = append(out, sample{def: mPersonPosition, labels: [4]string{m.id, k.code, axis, "station"},
+				out = append(out, sample{def: mPersonPosition, labels: [4]string{m.id, k.code, axis, station},
 					value: pos[a], time: ts})
 			}
 		}
 	}
 
 	out = append(out,
-		sample{def: mUndergroundPersons, labels: [4]string{m.id}, value: float64(underground), time: ts},
-		sample{def: mRestrictedPersons, labels: [4]string{m.id}, value: float64(restricted), time: ts})
+		sample{def: mUndergroundPersons, labels: [4]string{m.id, station}, value: float64(underground), time: ts},
+		sample{def: mRestrictedPersons, labels: [4]string{m.id, station}, value: float64(restricted), time: ts})
 
 	// Every known area gets a count, 0 included, so that an area that
 	// emptied reads 0 rather than going silent. Limits are written again
@@ -117,11 +117,11 @@ func (c *ryssContent) samples(m *mineState, reg *registry.Mine, out []sample) []
 		if !known {
 			typ = AreaOther
 		}
-		out = append(out, sample{def: mAreaPersons, labels: [4]string{m.id, code, typ},
+		out = append(out, sample{def: mAreaPersons, labels: [4]string{m.id, code, typ, station},
 			value: float64(perArea[code]), time: ts})
 		_, inRegistry := registryLimit(reg, code)
 		if known || inRegistry {
-			out = append(out, sample{def: mAreaLimit, labels: [4]string{m.id, code, typ},
+			out = append(out, sample{def: mAreaLimit, labels: [4]string{m.id, code, typ, station},
 				value: float64(areaLimit(reg, code, info.limit)), time: ts})
 		}
 	}

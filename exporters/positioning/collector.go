@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/minewatch/minewatch/exporters/minemetrics"
 	"github.com/minewatch/minewatch/exporters/registry"
 )
 
@@ -15,16 +16,10 @@ import (
 const FeedName = "mqtt_positioning"
 
 var (
-	personPositionDesc = prometheus.NewDesc("mine_person_position_meters",
-		"Position of a card on the mine grid; source uwb is the last UWB fix over MQTT.",
-		[]string{"mine_id", "card", "axis", "source"}, nil)
-	personSOSDesc = prometheus.NewDesc("mine_person_sos",
-		"1 while a card's last message raises SOS, else 0.",
-		[]string{"mine_id", "card"}, nil)
-	personUndergroundDesc = prometheus.NewDesc("mine_person_underground_seconds",
-		"Seconds since a card's first message after it was last absent (heard underground).",
-		[]string{"mine_id", "card"}, nil)
-	batteryDesc = prometheus.NewDesc("mine_tag_battery_ratio",
+	personPositionDesc    = minemetrics.PersonPosition.Desc()
+	personSOSDesc         = minemetrics.PersonSOS.Desc()
+	personUndergroundDesc = minemetrics.PersonUndergroundSeconds.Desc()
+	batteryDesc           = prometheus.NewDesc("mine_tag_battery_ratio",
 		"Battery level of a tag from its last message, 0 to 1.",
 		[]string{"mine_id", "tag", "kind"}, nil)
 	vehiclePositionDesc = prometheus.NewDesc("mine_vehicle_position_meters",
@@ -39,19 +34,11 @@ var (
 	equipmentDisplacementDesc = prometheus.NewDesc("mine_equipment_displacement_meters",
 		"Distance in 3D of an equipment tag from its registered position.",
 		[]string{"mine_id", "equipment"}, nil)
-	areaPersonsDesc = prometheus.NewDesc("mine_area_persons",
-		"Persons in an area: live person tags whose message names the area or whose fix lies in its polygon.",
-		[]string{"mine_id", "area", "area_type"}, nil)
-	areaLimitDesc = prometheus.NewDesc("mine_area_persons_limit",
-		"Approved persons of an area: the registry's area_limits, else the mine plan's limit.",
-		[]string{"mine_id", "area", "area_type"}, nil)
-	undergroundPersonsDesc = prometheus.NewDesc("mine_underground_persons",
-		"Persons underground: live person tags outside shaft mouth areas.",
-		[]string{"mine_id"}, nil)
-	restrictedPersonsDesc = prometheus.NewDesc("mine_restricted_area_persons",
-		"Live person tags in restricted areas.",
-		[]string{"mine_id"}, nil)
-	tagsDesc = prometheus.NewDesc("mine_positioning_tags",
+	areaPersonsDesc        = minemetrics.AreaPersons.Desc()
+	areaLimitDesc          = minemetrics.AreaPersonsLimit.Desc()
+	undergroundPersonsDesc = minemetrics.UndergroundPersons.Desc()
+	restrictedPersonsDesc  = minemetrics.RestrictedAreaPersons.Desc()
+	tagsDesc               = prometheus.NewDesc("mine_positioning_tags",
 		"Live tags of a mine by kind.",
 		[]string{"mine_id", "kind"}, nil)
 	lowBatteryDesc = prometheus.NewDesc("mine_positioning_tags_low_battery",
@@ -63,12 +50,13 @@ var (
 	rejectedDesc = prometheus.NewDesc("mine_positioning_tags_rejected_total",
 		"Messages of new tags rejected because the live state held max_tags tags.",
 		[]string{"mine_id"}, nil)
-	feedTimeDesc = prometheus.NewDesc("mine_feed_last_data_timestamp_seconds",
-		"Newest message time of the MQTT positioning feed of a mine, Unix seconds.",
-		[]string{"mine_id", "feed"}, nil)
+	feedTimeDesc = minemetrics.FeedLastDataTimestamp.Desc()
 )
 
 var axes = [3]string{"x", "y", "z"}
+
+// uwb is the source label of every person metric of this source.
+const uwb = minemetrics.SourceUWB
 
 // Collector exposes the live state at scrape time.
 type Collector struct {
@@ -178,14 +166,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 func (c *Collector) collectPerson(gauge func(*prometheus.Desc, float64, ...string), t *tagState,
 	pos [3]float64, now time.Time) {
 	for a := range axes {
-		gauge(personPositionDesc, pos[a], t.MineID, t.TagID, axes[a], "uwb")
+		gauge(personPositionDesc, pos[a], t.MineID, t.TagID, axes[a], uwb)
 	}
 	sos := 0.0
 	if t.SOS {
 		sos = 1
 	}
-	gauge(personSOSDesc, sos, t.MineID, t.TagID)
-	gauge(personUndergroundDesc, math.Max(0, now.Sub(t.Since).Seconds()), t.MineID, t.TagID)
+	gauge(personSOSDesc, sos, t.MineID, t.TagID, uwb)
+	gauge(personUndergroundDesc, math.Max(0, now.Sub(t.Since).Seconds()), t.MineID, t.TagID, uwb)
 }
 
 // collectMine exposes the per-mine aggregates. Every area of the mine's
@@ -198,8 +186,8 @@ func (c *Collector) collectMine(ch chan<- prometheus.Metric, gauge func(*prometh
 	if !mc.lastData.IsZero() {
 		gauge(feedTimeDesc, float64(mc.lastData.UnixMilli())/1000, id, FeedName)
 	}
-	gauge(undergroundPersonsDesc, float64(v.underground), id)
-	gauge(restrictedPersonsDesc, float64(v.restricted), id)
+	gauge(undergroundPersonsDesc, float64(v.underground), id, uwb)
+	gauge(restrictedPersonsDesc, float64(v.restricted), id, uwb)
 	for _, kind := range kindValues {
 		gauge(tagsDesc, float64(v.tags[kind]), id, kind)
 		gauge(lowBatteryDesc, float64(v.lowBattery[kind]), id, kind)
@@ -217,13 +205,13 @@ func (c *Collector) collectMine(ch chan<- prometheus.Metric, gauge func(*prometh
 		for i := range plan.Areas {
 			a := &plan.Areas[i]
 			seen[a.Code] = true
-			gauge(areaPersonsDesc, float64(v.areas[[2]string{a.Code, a.Type}]), id, a.Code, a.Type)
+			gauge(areaPersonsDesc, float64(v.areas[[2]string{a.Code, a.Type}]), id, a.Code, a.Type, uwb)
 			limit := a.Limit
 			if l, ok := overrides[a.Code]; ok {
 				limit = l
 			}
 			if limit >= 0 {
-				gauge(areaLimitDesc, float64(limit), id, a.Code, a.Type)
+				gauge(areaLimitDesc, float64(limit), id, a.Code, a.Type, uwb)
 			}
 		}
 	}
@@ -235,9 +223,9 @@ func (c *Collector) collectMine(ch chan<- prometheus.Metric, gauge func(*prometh
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i][0] < keys[j][0] })
 	for _, k := range keys {
-		gauge(areaPersonsDesc, float64(v.areas[k]), id, k[0], k[1])
+		gauge(areaPersonsDesc, float64(v.areas[k]), id, k[0], k[1], uwb)
 		if l, ok := overrides[k[0]]; ok {
-			gauge(areaLimitDesc, float64(l), id, k[0], k[1])
+			gauge(areaLimitDesc, float64(l), id, k[0], k[1], uwb)
 		}
 	}
 }

@@ -35,24 +35,24 @@ func TestMQTTSampleMessagesDeriveSignals(t *testing.T) {
 		t.Errorf("%d person position series, expected 6 (two cards)", len(pos))
 	}
 	sos := series(t, h.reg, "mine_person_sos")
-	if sos["card=32038200010100031,"+mine] != 1 || sos["card=32038200010100007,"+mine] != 0 {
+	if sos["card=32038200010100031,"+mine+",source=uwb"] != 1 || sos["card=32038200010100007,"+mine+",source=uwb"] != 0 {
 		t.Errorf("SOS series: %v", sos)
 	}
 	areas := series(t, h.reg, "mine_area_persons")
-	if v := areas["area=3203820001010004,area_type=key,"+mine]; v != 1 {
+	if v := areas["area=3203820001010004,area_type=key,"+mine+",source=uwb"]; v != 1 {
 		t.Errorf("persons at the working face: %v", v)
 	}
-	if v := areas["area=3203820001010012,area_type=restricted,"+mine]; v != 1 {
+	if v := areas["area=3203820001010012,area_type=restricted,"+mine+",source=uwb"]; v != 1 {
 		t.Errorf("persons in the restricted area: %v", v)
 	}
-	if v, ok := areas["area=3203820001010020,area_type=other,"+mine]; !ok || v != 0 {
+	if v, ok := areas["area=3203820001010020,area_type=other,"+mine+",source=uwb"]; !ok || v != 0 {
 		t.Errorf("empty plan area: %v %v, expected a 0 series", v, ok)
 	}
-	if v := series(t, h.reg, "mine_restricted_area_persons")[mine]; v != 1 {
+	if v := series(t, h.reg, "mine_restricted_area_persons")[mine+",source=uwb"]; v != 1 {
 		t.Errorf("mine_restricted_area_persons %v", v)
 	}
 	limits := series(t, h.reg, "mine_area_persons_limit")
-	if v := limits["area=3203820001010004,area_type=key,"+mine]; v != 16 {
+	if v := limits["area=3203820001010004,area_type=key,"+mine+",source=uwb"]; v != 16 {
 		t.Errorf("working face limit %v, expected 16 from the plan", v)
 	}
 	dist := series(t, h.reg, "mine_vehicle_person_distance_meters")["mine_id=320382000101,vehicle=V0003"]
@@ -67,7 +67,7 @@ func TestMQTTSampleMessagesDeriveSignals(t *testing.T) {
 	if low["kind=person,"+mine] != 1 {
 		t.Errorf("low battery persons: %v", low)
 	}
-	if v := series(t, h.reg, "mine_underground_persons")[mine]; v != 2 {
+	if v := series(t, h.reg, "mine_underground_persons")[mine+",source=uwb"]; v != 2 {
 		t.Errorf("underground persons %v", v)
 	}
 	feed := series(t, h.reg, "mine_feed_last_data_timestamp_seconds")["feed=mqtt_positioning,"+mine]
@@ -114,7 +114,7 @@ func TestMQTTPolygonAreaWithoutAreaCode(t *testing.T) {
 		`{"type":"person","x":2230,"y":727,"z":-452,"battery":90,"sos":false}`)
 	waitFor(t, 30*time.Second, "message processed", func() bool { return h.src.Stats().Processed == 1 })
 	areas := series(t, h.reg, "mine_area_persons")
-	if v := areas["area=3203820001010012,area_type=restricted,mine_id=320382000101"]; v != 1 {
+	if v := areas["area=3203820001010012,area_type=restricted,mine_id=320382000101,source=uwb"]; v != 1 {
 		t.Errorf("a fix in the goaf polygon counts %v persons in the restricted area, expected 1", v)
 	}
 }
@@ -131,10 +131,10 @@ func TestMQTTVendorTopicAndMineFromPayload(t *testing.T) {
 		`{"mine":"320382000202","id":"32038200020200011","cls":1,"p":{"x":1500,"y":590,"z":-432},"ms":1795184100000,"bat":80,"help":1}`)
 	publish(t, pub, "mine/320382000101/uwb/tag/V0003", 1, `{"type":"vehicle","x":1,"y":2,"z":-430}`)
 	waitFor(t, 30*time.Second, "messages processed", func() bool { return h.src.Stats().Processed == 2 })
-	if v := series(t, h.reg, "mine_person_sos")["card=32038200020200011,mine_id=320382000202"]; v != 1 {
+	if v := series(t, h.reg, "mine_person_sos")["card=32038200020200011,mine_id=320382000202,source=uwb"]; v != 1 {
 		t.Errorf("SOS from the vendor format: %v", v)
 	}
-	if v := series(t, h.reg, "mine_area_persons")["area=3203820002020003,area_type=key,mine_id=320382000202"]; v != 1 {
+	if v := series(t, h.reg, "mine_area_persons")["area=3203820002020003,area_type=key,mine_id=320382000202,source=uwb"]; v != 1 {
 		t.Errorf("persons at the 3102 face located by polygon: %v", v)
 	}
 	if _, ok := series(t, h.reg, "mine_vehicle_position_meters")["axis=x,mine_id=320382000101,vehicle=V0003"]; !ok {
@@ -163,16 +163,16 @@ func TestMQTTTagExpiry(t *testing.T) {
 	clock.Add(30 * time.Second)
 
 	sos := series(t, h.reg, "mine_person_sos")
-	if _, ok := sos["card=32038200010100007,mine_id=320382000101"]; ok {
+	if _, ok := sos["card=32038200010100007,mine_id=320382000101,source=uwb"]; ok {
 		t.Error("SOS of a tag silent for 70s is still exposed with a 1m expiry")
 	}
-	if _, ok := sos["card=32038200010100008,mine_id=320382000101"]; !ok {
+	if _, ok := sos["card=32038200010100008,mine_id=320382000101,source=uwb"]; !ok {
 		t.Error("a tag heard 30s ago expired")
 	}
-	if v := series(t, h.reg, "mine_area_persons")["area=3203820001010004,area_type=key,mine_id=320382000101"]; v != 1 {
+	if v := series(t, h.reg, "mine_area_persons")["area=3203820001010004,area_type=key,mine_id=320382000101,source=uwb"]; v != 1 {
 		t.Errorf("face count after expiry %v, expected 1", v)
 	}
-	if v := series(t, h.reg, "mine_person_underground_seconds")["card=32038200010100008,mine_id=320382000101"]; v != 70 {
+	if v := series(t, h.reg, "mine_person_underground_seconds")["card=32038200010100008,mine_id=320382000101,source=uwb"]; v != 70 {
 		t.Errorf("time underground %v, expected 70", v)
 	}
 	waitFor(t, 30*time.Second, "expiry sweep", func() bool { return h.state.Len() == 1 })
