@@ -63,6 +63,7 @@ type App struct {
 	settingsErr error
 	plans       *Store
 	logger      log.Logger
+	mux         *http.ServeMux
 }
 
 // NewApp creates an app instance from its settings. Invalid settings do not
@@ -76,11 +77,15 @@ func NewApp(_ context.Context, s backend.AppInstanceSettings) (instancemgmt.Inst
 		plans:       NewStore(settings.PlansFolder, settings.PlansURL, &http.Client{Timeout: 15 * time.Second}),
 		logger:      log.DefaultLogger,
 	}
-	mux := http.NewServeMux()
-	a.registerRoutes(mux)
-	a.CallResourceHandler = httpadapter.New(mux)
+	a.mux = http.NewServeMux()
+	a.registerRoutes(a.mux)
+	a.CallResourceHandler = httpadapter.New(a.mux)
 	return a, nil
 }
+
+// Handler returns the resource API as a plain HTTP handler, for serving it
+// without Grafana (the browser test harness).
+func (a *App) Handler() http.Handler { return a.mux }
 
 // Dispose is called when the settings change and a new instance replaces this one.
 func (a *App) Dispose() {}

@@ -21,16 +21,25 @@ describe('readFrames', () => {
 
   it('takes the fix time from a fix_time series', () => {
     const d = readFrames(
-      [...position('c1', 1, 2, 3, T), series('fix_time', { mine_id: '320382000101', card: 'c1' }, (T - 600000) / 1000, T)],
+      [
+        ...position('c1', 1, 2, 3, T),
+        series('fix_time', { mine_id: '320382000101', card: 'c1' }, (T - 600000) / 1000, T),
+      ],
       '320382000101'
     );
     expect(d.people.get('c1')!.fixTime).toBe(T - 600000);
   });
 
   it('prefers UWB over station positions', () => {
-    const d = readFrames([...position('c1', 1, 2, 3, T, 'uwb'), ...position('c1', 100, 200, 300, T, 'station')], '320382000101');
+    const d = readFrames(
+      [...position('c1', 1, 2, 3, T, 'uwb'), ...position('c1', 100, 200, 300, T, 'station')],
+      '320382000101'
+    );
     expect(d.people.get('c1')!.x).toBe(1);
-    const e = readFrames([...position('c1', 100, 200, 300, T, 'station'), ...position('c1', 1, 2, 3, T, 'uwb')], '320382000101');
+    const e = readFrames(
+      [...position('c1', 100, 200, 300, T, 'station'), ...position('c1', 1, 2, 3, T, 'uwb')],
+      '320382000101'
+    );
     expect(e.people.get('c1')!.x).toBe(1);
   });
 
@@ -45,7 +54,12 @@ describe('readFrames', () => {
       [
         series('area_persons', { ...m, area: 'a1', area_type: 'key' }, 17, T),
         series('area_limits', { ...m, area: 'a1', area_type: 'key' }, 16, T),
-        series('alerts', { ...m, alertname: 'OvercrowdingArea', violation: 'overcrowding_area', area: 'a1', alertstate: 'firing' }, 1, T),
+        series(
+          'alerts',
+          { ...m, alertname: 'OvercrowdingArea', violation: 'overcrowding_area', area: 'a1', alertstate: 'firing' },
+          1,
+          T
+        ),
         series('alerts', { ...m, alertname: 'X', violation: 'pending_one', alertstate: 'pending' }, 1, T),
         series('vehicles', { ...m, vehicle: 'V1', axis: 'x' }, 10, T),
         series('vehicles', { ...m, vehicle: 'V1', axis: 'y' }, 20, T),
@@ -54,7 +68,9 @@ describe('readFrames', () => {
     );
     expect(d.areaPersons.get('a1')).toBe(17);
     expect(d.areaLimits.get('a1')).toBe(16);
-    expect(d.alerts).toEqual([{ alertname: 'OvercrowdingArea', violation: 'overcrowding_area', severity: '', area: 'a1', card: undefined }]);
+    expect(d.alerts).toEqual([
+      { alertname: 'OvercrowdingArea', violation: 'overcrowding_area', severity: '', area: 'a1', card: undefined },
+    ]);
     expect(d.vehicles.get('V1')).toMatchObject({ x: 10, y: 20, kind: 'vehicle' });
   });
 

@@ -42,7 +42,10 @@ describe('rescue list', () => {
 
   it('keeps everyone when the whole feed stopped', () => {
     const hourAgo = NOW - 3600_000;
-    const d = readFrames([...position('a', 1500, 587, -432, hourAgo), ...position('b', 1045, 501, -420, hourAgo - 60_000)], '');
+    const d = readFrames(
+      [...position('a', 1500, 587, -432, hourAgo), ...position('b', 1045, 501, -420, hourAgo - 60_000)],
+      ''
+    );
     const rows = rescueRows(plan, d, NOW);
     expect(rows).toHaveLength(2);
     expect(rows.every((r) => r.state === 'stale')).toBe(true);
@@ -50,7 +53,10 @@ describe('rescue list', () => {
   });
 
   it('leaves out cards missing from newer data unless asked', () => {
-    const d = readFrames([...position('a', 1500, 587, -432, NOW), ...position('b', 1045, 501, -420, NOW - 3600_000)], '');
+    const d = readFrames(
+      [...position('a', 1500, 587, -432, NOW), ...position('b', 1045, 501, -420, NOW - 3600_000)],
+      ''
+    );
     expect(rescueRows(plan, d, NOW).map((r) => r.card)).toEqual(['a']);
     const all = rescueRows(plan, d, NOW, undefined, true);
     expect(all.find((r) => r.card === 'b')!.state).toBe('missing');
@@ -98,7 +104,12 @@ describe('area colouring from query results', () => {
         series('area_limits', { ...m, area: '3203820001010004', area_type: 'key' }, 16, NOW),
         series('area_persons', { ...m, area: '3203820001010005', area_type: 'key' }, 11, NOW),
         series('area_persons', { ...m, area: '3203820001010012', area_type: 'restricted' }, 1, NOW),
-        series('alerts', { ...m, alertname: 'restricted_area', violation: 'restricted_area', area: '3203820001010012' }, 1, NOW),
+        series(
+          'alerts',
+          { ...m, alertname: 'restricted_area', violation: 'restricted_area', area: '3203820001010012' },
+          1,
+          NOW
+        ),
         series('area_persons', { ...m, area: '3203820001010020', area_type: 'other' }, 2, NOW),
       ],
       '320382000101'
@@ -114,7 +125,9 @@ describe('area colouring from query results', () => {
 
   it('counts people in polygons when no area counts arrived', () => {
     const d = readFrames([...position('a', 1500, 587, -432, NOW), ...position('b', 1501, 587, -432, NOW)], '');
-    const face = areaRows(plan, d, NOW, { staleAfter: 120, missingAfter: 900 }).find((a) => a.code === '3203820001010004')!;
+    const face = areaRows(plan, d, NOW, { staleAfter: 120, missingAfter: 900 }).find(
+      (a) => a.code === '3203820001010004'
+    )!;
     expect(face.persons).toBe(2);
   });
 });

@@ -12,7 +12,15 @@ export function series(refId: string, labels: Labels, value: number, timeMs: num
 }
 
 /** Returns the three axis frames of one card's position. */
-export function position(card: string, x: number, y: number, z: number, timeMs: number, source = 'station', mine = '320382000101'): DataFrame[] {
+export function position(
+  card: string,
+  x: number,
+  y: number,
+  z: number,
+  timeMs: number,
+  source = 'station',
+  mine = '320382000101'
+): DataFrame[] {
   return (['x', 'y', 'z'] as const).map((axis, i) =>
     series('positions', { mine_id: mine, card, axis, source }, [x, y, z][i], timeMs)
   );

@@ -29,11 +29,41 @@ describe('levels', () => {
     const plan = parsePlan(
       {
         type: 'FeatureCollection',
-        properties: { mine_id: '320382000101', levels: [{ name: '-430', z_min: -438, z_max: -415 }, { name: '-450', z_min: -470, z_max: -438 }] },
+        properties: {
+          mine_id: '320382000101',
+          levels: [
+            { name: '-430', z_min: -438, z_max: -415 },
+            { name: '-450', z_min: -470, z_max: -438 },
+          ],
+        },
         features: [
-          { type: 'Feature', properties: { kind: 'tunnel', name: 'upper', z: -420 }, geometry: { type: 'LineString', coordinates: [[0, 0], [1, 1]] } },
-          { type: 'Feature', properties: { kind: 'tunnel', name: 'lower', z: -460 }, geometry: { type: 'LineString', coordinates: [[0, 0], [1, 1]] } },
-          { type: 'Feature', properties: { kind: 'station', station_code: '3203820001010001000001', name: 's', z: -461 }, geometry: { type: 'Point', coordinates: [0, 0] } },
+          {
+            type: 'Feature',
+            properties: { kind: 'tunnel', name: 'upper', z: -420 },
+            geometry: {
+              type: 'LineString',
+              coordinates: [
+                [0, 0],
+                [1, 1],
+              ],
+            },
+          },
+          {
+            type: 'Feature',
+            properties: { kind: 'tunnel', name: 'lower', z: -460 },
+            geometry: {
+              type: 'LineString',
+              coordinates: [
+                [0, 0],
+                [1, 1],
+              ],
+            },
+          },
+          {
+            type: 'Feature',
+            properties: { kind: 'station', station_code: '3203820001010001000001', name: 's', z: -461 },
+            geometry: { type: 'Point', coordinates: [0, 0] },
+          },
         ],
       },
       '320382000101'

@@ -113,7 +113,9 @@ function PlansPage() {
           ))}
           <Button
             icon="download-alt"
-            onClick={() => downloadText(`${mineId}.geojson`, JSON.stringify(result.geojson, null, 1), 'application/geo+json')}
+            onClick={() =>
+              downloadText(`${mineId}.geojson`, JSON.stringify(result.geojson, null, 1), 'application/geo+json')
+            }
           >
             Download {mineId}.geojson
           </Button>

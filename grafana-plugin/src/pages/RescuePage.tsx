@@ -105,7 +105,9 @@ function RescuePage() {
       {planState.error && mineId && (
         <Alert title={`Plan of mine ${mineId}`}>
           {planState.error}
-          {planState.problems?.map((p) => <div key={p}>{p}</div>)}
+          {planState.problems?.map((p) => (
+            <div key={p}>{p}</div>
+          ))}
         </Alert>
       )}
       <div className={styles.view} ref={viewRef}>

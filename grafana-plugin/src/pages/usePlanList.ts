@@ -19,7 +19,9 @@ export function usePlanList(): { plans: PlanEntry[]; error?: string; reload: () 
   const [generation, setGeneration] = useState(0);
 
   useEffect(() => {
-    lastValueFrom(getBackendSrv().fetch<{ plans: PlanEntry[] }>({ url: `${RESOURCES_URL}/plans`, showErrorAlert: false }))
+    lastValueFrom(
+      getBackendSrv().fetch<{ plans: PlanEntry[] }>({ url: `${RESOURCES_URL}/plans`, showErrorAlert: false })
+    )
       .then((r) => {
         setPlans(r.data.plans);
         setError(undefined);

@@ -49,10 +49,7 @@ const AppConfig = ({ plugin }: AppConfigProps) => {
   return (
     <form onSubmit={onSubmit}>
       <FieldSet label="Mine plans">
-        <Field
-          label="Plans folder"
-          description="Folder on the Grafana server with one <mine code>.geojson per mine"
-        >
+        <Field label="Plans folder" description="Folder on the Grafana server with one <mine code>.geojson per mine">
           <Input
             width={60}
             id="config-plans-folder"

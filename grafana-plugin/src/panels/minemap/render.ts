@@ -100,6 +100,9 @@ export interface TagLayer {
 }
 
 export const PERSON_RADIUS = 4;
+const GOLDEN_ANGLE = Math.PI * (3 - Math.sqrt(5));
+/** Pixels between neighbours on the spiral of cards stacked on one station. */
+const SPREAD_STEP = 5;
 
 /**
  * Draws people and vehicles that pass the level filter, batched into one
@@ -117,47 +120,56 @@ export function drawTags(
   height: number,
   highlight?: string
 ): TagLayer {
-  ctx.clearRect(0, 0, width, height);
   const n = data.people.size + data.vehicles.size;
   const layer: TagLayer = { tags: [], states: [], xs: new Float32Array(n), ys: new Float32Array(n) };
   const margin = 10;
 
-  const live = new Path2D();
-  const stale = new Path2D();
-  const sos = new Path2D();
+  const dpr = ctx.getTransform().a || 1;
+  const pixels = new PixelLayer(ctx, width, height, dpr);
+  const masks = masksFor(dpr);
   let count = 0;
   const r = PERSON_RADIUS;
+  // Station-level positioning puts every card read by a station on the
+  // station itself; spread such cards on a small spiral around it so each
+  // stays visible and can be hovered.
+  const stacked = new Map<string, number>();
   for (const t of data.people.values()) {
     const state = fixState(t, data.newestFix, now, freshness);
     if (state === 'missing' || !visible(t.z)) {
       continue;
     }
-    const x = v.offsetX + t.x * v.scale;
-    const y = v.offsetY - t.y * v.scale;
+    let x = v.offsetX + t.x * v.scale;
+    let y = v.offsetY - t.y * v.scale;
+    if (t.source === 'station') {
+      const key = `${t.x},${t.y}`;
+      const k = stacked.get(key) ?? 0;
+      stacked.set(key, k + 1);
+      if (k > 0) {
+        const angle = k * GOLDEN_ANGLE;
+        const radius = SPREAD_STEP * Math.sqrt(k);
+        x += radius * Math.cos(angle);
+        y += radius * Math.sin(angle);
+      }
+    }
     if (x < -margin || y < -margin || x > width + margin || y > height + margin) {
       continue;
     }
-    const path = t.sos ? sos : state === 'live' ? live : stale;
-    path.moveTo(x + r, y);
-    path.arc(x, y, r, 0, 2 * Math.PI);
+    // Stale fixes are hollow grey rings: the last known place shows
+    // without claiming the card is still there.
+    if (t.sos) {
+      pixels.stamp(masks.disc, x, y, RGBA.sos);
+    } else if (state === 'live') {
+      pixels.stamp(masks.disc, x, y, RGBA.person);
+    } else {
+      pixels.stamp(masks.ring, x, y, RGBA.personStale);
+    }
     layer.tags.push(t);
     layer.states.push(state);
     layer.xs[count] = x;
     layer.ys[count] = y;
     count++;
   }
-  ctx.fillStyle = TAG_COLOURS.person;
-  ctx.fill(live);
-  // Stale fixes: hollow grey rings, so the last known place shows without
-  // claiming the card is still there.
-  ctx.lineWidth = 1.5;
-  ctx.strokeStyle = TAG_COLOURS.personStale;
-  ctx.stroke(stale);
-  ctx.fillStyle = TAG_COLOURS.sos;
-  ctx.fill(sos);
 
-  const vehicles = new Path2D();
-  const s = 5;
   for (const t of data.vehicles.values()) {
     if (!visible(t.z)) {
       continue;
@@ -167,15 +179,14 @@ export function drawTags(
     if (x < -margin || y < -margin || x > width + margin || y > height + margin) {
       continue;
     }
-    vehicles.rect(x - s, y - s, 2 * s, 2 * s);
+    pixels.stamp(masks.square, x, y, RGBA.vehicle);
     layer.tags.push(t);
     layer.states.push(now - t.fixTime > freshness.staleAfter * 1000 ? 'stale' : 'live');
     layer.xs[count] = x;
     layer.ys[count] = y;
     count++;
   }
-  ctx.fillStyle = TAG_COLOURS.vehicle;
-  ctx.fill(vehicles);
+  pixels.flush();
 
   if (highlight) {
     const i = layer.tags.findIndex((t) => t.id === highlight);
@@ -188,6 +199,101 @@ export function drawTags(
     }
   }
   return layer;
+}
+
+/**
+ * Markers as lists of pixel offsets at the device pixel ratio. Writing a
+ * few dozen pixels per tag into one ImageData and putting it once costs
+ * about a millisecond for thousands of tags, where filling a path of
+ * thousands of circles or drawing thousands of bitmaps costs tens of
+ * milliseconds in software rendering (Chromium without a GPU).
+ */
+interface Masks {
+  disc: Int32Array;
+  ring: Int32Array;
+  square: Int32Array;
+}
+
+const maskCache = new Map<number, Masks>();
+
+function masksFor(dpr: number): Masks {
+  let m = maskCache.get(dpr);
+  if (m) {
+    return m;
+  }
+  const build = (radius: number, keep: (dx: number, dy: number) => boolean) => {
+    const out: number[] = [];
+    for (let dy = -radius; dy <= radius; dy++) {
+      for (let dx = -radius; dx <= radius; dx++) {
+        if (keep(dx, dy)) {
+          out.push(dx, dy);
+        }
+      }
+    }
+    return Int32Array.from(out);
+  };
+  const r = PERSON_RADIUS * dpr;
+  const ring = 1.5 * dpr;
+  const half = Math.round(5 * dpr);
+  m = {
+    disc: build(Math.ceil(r), (dx, dy) => dx * dx + dy * dy <= r * r),
+    ring: build(Math.ceil(r), (dx, dy) => {
+      const d = Math.sqrt(dx * dx + dy * dy);
+      return d <= r && d >= r - ring;
+    }),
+    square: build(half, () => true),
+  };
+  maskCache.set(dpr, m);
+  return m;
+}
+
+function rgba(r: number, g: number, b: number): number {
+  // ImageData is RGBA in memory; a Uint32Array view reads it little-endian.
+  return ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+}
+
+const RGBA = {
+  person: rgba(50, 116, 217),
+  personStale: rgba(150, 150, 150),
+  sos: rgba(255, 0, 60),
+  vehicle: rgba(255, 152, 48),
+};
+
+/** A device-pixel buffer for the tag layer, put onto the canvas in one call. */
+class PixelLayer {
+  private image: ImageData;
+  private words: Uint32Array;
+  private w: number;
+  private h: number;
+
+  constructor(
+    private ctx: CanvasRenderingContext2D,
+    width: number,
+    height: number,
+    private dpr: number
+  ) {
+    this.w = Math.round(width * dpr);
+    this.h = Math.round(height * dpr);
+    this.image = ctx.createImageData(this.w, this.h);
+    this.words = new Uint32Array(this.image.data.buffer);
+  }
+
+  stamp(mask: Int32Array, x: number, y: number, colour: number) {
+    const cx = Math.round(x * this.dpr);
+    const cy = Math.round(y * this.dpr);
+    const { w, h, words } = this;
+    for (let i = 0; i < mask.length; i += 2) {
+      const px = cx + mask[i];
+      const py = cy + mask[i + 1];
+      if (px >= 0 && py >= 0 && px < w && py < h) {
+        words[py * w + px] = colour;
+      }
+    }
+  }
+
+  flush() {
+    this.ctx.putImageData(this.image, 0, 0);
+  }
 }
 
 /** Returns the index of the tag within radius pixels of (x, y) nearest to it, or -1. */

@@ -87,6 +87,7 @@ export function MapCanvas(props: MapCanvasProps) {
   useEffect(() => {
     const layer = layerRef.current;
     if (!pinned || !layer) {
+      setHover(null);
       return;
     }
     const i = layer.tags.findIndex((t) => t.id === pinned);
@@ -159,14 +160,26 @@ export function MapCanvas(props: MapCanvasProps) {
         <div className={styles.scaleBar} style={{ width: bar * viewport.scale }} />
         <span>{bar >= 1000 ? `${bar / 1000} km` : `${bar} m`}</span>
       </div>
-      {hover && (
-        <Tooltip hover={hover} plan={plan} now={now} left={hover.x} top={hover.y} width={width} />
-      )}
+      {hover && <Tooltip hover={hover} plan={plan} now={now} left={hover.x} top={hover.y} width={width} />}
     </div>
   );
 }
 
-function Tooltip({ hover, plan, now, left, top, width }: { hover: Hover; plan: MinePlan; now: number; left: number; top: number; width: number }) {
+function Tooltip({
+  hover,
+  plan,
+  now,
+  left,
+  top,
+  width,
+}: {
+  hover: Hover;
+  plan: MinePlan;
+  now: number;
+  left: number;
+  top: number;
+  width: number;
+}) {
   const styles = useStyles2(getStyles);
   const t = hover.tag;
   const area = areaAt(plan, t.x, t.y, t.z);
@@ -178,6 +191,8 @@ function Tooltip({ hover, plan, now, left, top, width }: { hover: Hover; plan: M
       className={styles.tooltip}
       style={flip ? { right: width - left + 12, top: top + 12 } : { left: left + 12, top: top + 12 }}
       data-testid="minemap-tooltip"
+      data-x={left}
+      data-y={top}
     >
       <div className={styles.tooltipTitle}>
         {t.kind === 'vehicle' ? 'Vehicle' : 'Card'} <span data-testid="tooltip-card">{t.id}</span>

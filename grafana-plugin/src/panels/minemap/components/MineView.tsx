@@ -59,7 +59,7 @@ export function areaRows(plan: MinePlan, data: MineData, now: number, freshness:
     }
   }
   return plan.areas.map((a) => {
-    const persons = counted ? counted.get(a.code) ?? 0 : data.areaPersons.get(a.code);
+    const persons = counted ? (counted.get(a.code) ?? 0) : data.areaPersons.get(a.code);
     const limit = data.areaLimits.get(a.code) ?? a.limit;
     const violations = Array.from(
       new Set(data.alerts.filter((al) => al.area === a.code).map((al) => al.violation))
@@ -100,7 +100,10 @@ export function MineView(props: MineViewProps) {
   const mapHeight = Math.max(50, height - TOOLBAR_HEIGHT);
 
   const shown = useMemo(() => filterPlan(plan, level), [plan, level]);
-  const fit = useCallback(() => fitBounds(shown.areas.length || shown.tunnels.length ? boundsOf(shown) : plan.bounds, mapWidth, mapHeight), [shown, plan, mapWidth, mapHeight]);
+  const fit = useCallback(
+    () => fitBounds(shown.areas.length || shown.tunnels.length ? boundsOf(shown) : plan.bounds, mapWidth, mapHeight),
+    [shown, plan, mapWidth, mapHeight]
+  );
   const [viewport, setViewport] = useState<Viewport>(fit);
   // Refit when the plan, the level or the panel size changes.
   const [fittedTo, setFittedTo] = useState(() => fit);
@@ -122,7 +125,8 @@ export function MineView(props: MineViewProps) {
     [mode, plan, data, now, freshness, includeMissing]
   );
   const missing = useMemo(
-    () => Array.from(data.people.values()).filter((t) => fixState(t, data.newestFix, now, freshness) === 'missing').length,
+    () =>
+      Array.from(data.people.values()).filter((t) => fixState(t, data.newestFix, now, freshness) === 'missing').length,
     [data, now, freshness]
   );
 
@@ -174,9 +178,23 @@ export function MineView(props: MineViewProps) {
         )}
         {mode === 'map' && (
           <>
-            <Button size="sm" variant="secondary" icon="plus" aria-label="Zoom in" onClick={() => setViewport((v) => zoomAt(v, 1.5, mapWidth / 2, mapHeight / 2))} />
-            <Button size="sm" variant="secondary" icon="minus" aria-label="Zoom out" onClick={() => setViewport((v) => zoomAt(v, 1 / 1.5, mapWidth / 2, mapHeight / 2))} />
-            <Button size="sm" variant="secondary" icon="expand-arrows" aria-label="Fit" onClick={() => setViewport(fit())}>
+            <Button
+              size="sm"
+              variant="secondary"
+              aria-label="Zoom in"
+              onClick={() => setViewport((v) => zoomAt(v, 1.5, mapWidth / 2, mapHeight / 2))}
+            >
+              +
+            </Button>
+            <Button
+              size="sm"
+              variant="secondary"
+              aria-label="Zoom out"
+              onClick={() => setViewport((v) => zoomAt(v, 1 / 1.5, mapWidth / 2, mapHeight / 2))}
+            >
+              −
+            </Button>
+            <Button size="sm" variant="secondary" aria-label="Fit" onClick={() => setViewport(fit())}>
               Fit
             </Button>
           </>
@@ -227,7 +245,11 @@ export function MineView(props: MineViewProps) {
           />
         )}
         {showSidebar && (
-          <div className={styles.sidebar} style={{ width: SIDEBAR_WIDTH, height: mapHeight }} data-testid="minemap-areas">
+          <div
+            className={styles.sidebar}
+            style={{ width: SIDEBAR_WIDTH, height: mapHeight }}
+            data-testid="minemap-areas"
+          >
             {areas.map((a) => {
               const c = statusColour(a.status);
               return (

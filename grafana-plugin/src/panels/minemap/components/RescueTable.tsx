@@ -1,6 +1,6 @@
 import React, { useMemo } from 'react';
 import { css } from '@emotion/css';
-import { GrafanaTheme2 } from '@grafana/data';
+import { GrafanaTheme2, dateTimeFormat } from '@grafana/data';
 import { Button, Checkbox, useStyles2 } from '@grafana/ui';
 import { RescueRow, formatDuration, rescueCSV } from '../../../data/rescue';
 
@@ -33,7 +33,15 @@ export function downloadText(name: string, text: string, type: string) {
  * command post works from. Ages count from the data's own timestamps, so
  * the list stays right after positioning data stops arriving.
  */
-export function RescueTable({ mineId, rows, missing, includeMissing, onIncludeMissing, width, height }: RescueTableProps) {
+export function RescueTable({
+  mineId,
+  rows,
+  missing,
+  includeMissing,
+  onIncludeMissing,
+  width,
+  height,
+}: RescueTableProps) {
   const styles = useStyles2(getStyles);
   const byArea = useMemo(() => {
     const counts = new Map<string, number>();
@@ -96,7 +104,7 @@ export function RescueTable({ mineId, rows, missing, includeMissing, onIncludeMi
                   {r.stationName}
                   <span className={styles.dim}> {r.stationCode}</span>
                 </td>
-                <td data-col="last-fix">{Number.isNaN(r.lastFix) ? 'unknown' : new Date(r.lastFix).toLocaleString()}</td>
+                <td data-col="last-fix">{Number.isNaN(r.lastFix) ? 'unknown' : dateTimeFormat(r.lastFix)}</td>
                 <td data-col="age">
                   {formatDuration(r.ageSeconds)}
                   {r.state !== 'live' && <span className={styles.warn}> {r.state}</span>}
@@ -127,7 +135,11 @@ const getStyles = (theme: GrafanaTheme2) => ({
     width: '100%',
     borderCollapse: 'collapse',
     fontSize: theme.typography.bodySmall.fontSize,
-    'th, td': { textAlign: 'left', padding: theme.spacing(0.25, 1), borderBottom: `1px solid ${theme.colors.border.weak}` },
+    'th, td': {
+      textAlign: 'left',
+      padding: theme.spacing(0.25, 1),
+      borderBottom: `1px solid ${theme.colors.border.weak}`,
+    },
     th: { position: 'sticky', top: 0, background: theme.colors.background.primary },
   }),
   staleRow: css({ color: theme.colors.text.secondary }),
