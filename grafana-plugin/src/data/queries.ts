@@ -10,9 +10,9 @@ export interface MineQuery {
 /**
  * Returns the instant queries that feed the map and the rescue list for
  * one mine. Positions look back over `window` with last_over_time, so
- * everyone last seen underground stays listed when positioning data stops
- * arriving; the fix time is the timestamp of each card's last raw sample.
- * VictoriaMetrics has tlast_over_time for that; Prometheus needs a
+ * everyone last seen underground stays listed after positioning data stops
+ * arriving. The fix time is the timestamp of each card's last raw sample:
+ * VictoriaMetrics has tlast_over_time for that, and Prometheus needs a
  * subquery over timestamp(), which is exact to the sample but costs one
  * evaluation per minute of the window.
  */

@@ -4,11 +4,11 @@ import { MineData, Tag } from './frames';
 
 /**
  * Freshness of a card's last fix:
- * live: younger than staleAfter;
- * stale: older, and the whole feed is old too, so the card is still
- *   underground as far as anyone knows (data stopped arriving);
- * missing: older than missingAfter while other cards of the mine have newer
- *   fixes, so the card has come up or lost contact.
+ * - live: younger than staleAfter;
+ * - stale: older, and the whole feed is old too, so the card is taken to be
+ *   still underground (data stopped arriving);
+ * - missing: older than missingAfter behind the mine's newest fix, so the
+ *   card has come up or lost contact.
  */
 export type FixState = 'live' | 'stale' | 'missing';
 

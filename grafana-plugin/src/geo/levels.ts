@@ -4,7 +4,7 @@ import { Level, MinePlan } from './types';
 export const ALL_LEVELS = '';
 
 /**
- * Returns the name of the level whose [zMin, zMax) holds z, or undefined.
+ * Returns the name of the level whose [zMin, zMax) contains z, or undefined.
  * A z equal to a shared boundary belongs to the level above it (the one
  * with that zMin), so each elevation has one level.
  */

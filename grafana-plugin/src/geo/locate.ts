@@ -3,7 +3,7 @@ import { inBounds, pointInPolygon } from './polygon';
 import { Area, MinePlan, Station } from './types';
 
 /**
- * Returns the area whose polygon holds (x, y). Where areas on different
+ * Returns the area whose polygon contains (x, y). Where areas on different
  * levels overlap in plan view, the one nearest in z wins (an unknown z
  * takes the first match).
  */
@@ -26,7 +26,7 @@ export function areaAt(plan: MinePlan, x: number, y: number, z: number): Area | 
 /**
  * Returns the station nearest to (x, y), preferring stations on the same
  * level as z. Station-level positioning puts a card at its station's
- * coordinates, so this is the station that last read the card; for UWB
+ * coordinates, so this is the station that last read the card. For UWB
  * fixes it is the nearest reference point for a rescue team.
  */
 export function nearestStation(plan: MinePlan, x: number, y: number, z: number): Station | undefined {

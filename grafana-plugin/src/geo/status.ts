@@ -2,10 +2,13 @@ import { AreaType } from './types';
 
 /**
  * State of an area for colouring, from least to most severe:
- * empty (nobody), normal, near (at 90 % of the limit or more), over (above
- * the limit, or anyone in a restricted area), critical (above 1.2 x the
- * limit at a working face, the major-hidden-danger threshold) and
- * violation (a firing alert names the area).
+ * - empty: no persons;
+ * - normal;
+ * - near: at 90 % of the limit or more;
+ * - over: above the limit, or anyone in a restricted area;
+ * - critical: above 1.2 x the limit at a working face, the threshold of a
+ *   major hidden danger in the coal-mine criteria;
+ * - violation: a firing alert names the area.
  */
 export type AreaStatus = 'empty' | 'normal' | 'near' | 'over' | 'critical' | 'violation';
 

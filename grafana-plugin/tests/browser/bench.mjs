@@ -1,8 +1,8 @@
 // Measures how long the mine map panel takes to update with 5,000 people
-// and 200 vehicles in Chromium: each update hands the real MineMapPanel a
-// new set of frames (three axis series and a fix time per card, as the
-// Prometheus data source delivers them) and times the synchronous React
-// render, which parses the frames and redraws both canvases.
+// and 200 vehicles in Chromium. Each update hands the real MineMapPanel a
+// new set of frames, shaped as the Prometheus data source delivers them
+// (three axis series and a fix time per card). The time covers the
+// synchronous React render, which reads the frames and redraws both canvases.
 //
 //   node tests/browser/bench.mjs [people] [vehicles] [updates]
 import { Env } from './env.mjs';

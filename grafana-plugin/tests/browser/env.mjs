@@ -39,7 +39,7 @@ export function sleep(ms) {
 }
 
 /** Polls fn until it returns a truthy value or the deadline passes. */
-export async function waitFor(what, fn, timeoutMs = 60000) {
+export async function waitFor(description, fn, timeoutMs = 60000) {
   const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {
@@ -53,7 +53,7 @@ export async function waitFor(what, fn, timeoutMs = 60000) {
     }
     await sleep(200);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${description}${last ? `: ${last}` : ''}`);
 }
 
 function tool(name) {

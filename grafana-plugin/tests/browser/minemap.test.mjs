@@ -224,7 +224,8 @@ describe('rescue list', () => {
           row.station.includes(want.station),
           `card ${row.card}: listed station ${row.station}, RYSS station ${want.station}`
         );
-        assert.ok(row.age.startsWith(age) && row.age.includes('stale'), `card ${row.card}: age ${row.age}`);
+        assert.ok(row.age.startsWith(age), `card ${row.card}: age ${row.age}, expected ${age}`);
+        assert.ok(row.age.includes('stale'), `card ${row.card}: age ${row.age} is not marked stale`);
       }
       const sorted = await page.evaluate(
         (names) => names.every((n, i) => i === 0 || names[i - 1].localeCompare(n) <= 0),

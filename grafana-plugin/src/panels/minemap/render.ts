@@ -130,8 +130,8 @@ export function drawTags(
   let count = 0;
   const r = PERSON_RADIUS;
   // Station-level positioning puts every card read by a station on the
-  // station itself; spread such cards on a small spiral around it so each
-  // stays visible and can be hovered.
+  // station itself. Such cards are spread on a small spiral around it, so
+  // each stays visible and can be hovered.
   const stacked = new Map<string, number>();
   for (const t of data.people.values()) {
     const state = fixState(t, data.newestFix, now, freshness);
@@ -202,11 +202,11 @@ export function drawTags(
 }
 
 /**
- * Markers as lists of pixel offsets at the device pixel ratio. Writing a
- * few dozen pixels per tag into one ImageData and putting it once costs
- * about a millisecond for thousands of tags, where filling a path of
- * thousands of circles or drawing thousands of bitmaps costs tens of
- * milliseconds in software rendering (Chromium without a GPU).
+ * Markers as lists of pixel offsets at the device pixel ratio. Writing a few
+ * dozen pixels per tag into one ImageData and putting it once costs about a
+ * millisecond for thousands of tags. Filling one path of thousands of
+ * circles, or drawing thousands of bitmaps, costs tens of milliseconds when
+ * Chromium renders in software (no GPU). docs/benchmarks.md has the figures.
  */
 interface Masks {
   disc: Int32Array;

@@ -1,8 +1,8 @@
-// Harness page for the browser test and the benchmark: it mounts the real
-// MineMapPanel outside Grafana. It stands in for Grafana only where it must:
-// a backendSrv that calls the harness server with fetch, and the conversion
-// of Prometheus query API results into data frames (one frame per series,
-// labels on the value field, as Grafana's Prometheus data source returns).
+// Harness page for the browser test and the benchmark, which mounts the real
+// MineMapPanel outside Grafana. It replaces Grafana in two places only: a
+// backendSrv that calls the harness server with fetch, and the conversion of
+// Prometheus query API results into data frames. Like Grafana's Prometheus
+// data source, it returns one frame per series with labels on the value field.
 import React, { useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { flushSync } from 'react-dom';

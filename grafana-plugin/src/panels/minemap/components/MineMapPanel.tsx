@@ -8,8 +8,8 @@ import { usePlan } from '../usePlan';
 import { MineView } from './MineView';
 
 /**
- * The mine map panel: the plan from the app backend, the people, vehicles,
- * area counts and alerts from the panel's queries.
+ * Renders the mine map panel: the plan comes from the app backend, and the
+ * people, vehicles, area counts and alerts from the panel's queries.
  */
 export function MineMapPanel({ data, width, height, options, replaceVariables }: PanelProps<MineMapOptions>) {
   const styles = useStyles2(getStyles);

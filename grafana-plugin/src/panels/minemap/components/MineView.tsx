@@ -76,7 +76,7 @@ export function areaRows(plan: MinePlan, data: MineData, now: number, freshness:
   });
 }
 
-/** The mine map with its toolbar, area list and rescue list. */
+/** Renders the mine map or the rescue list, with the toolbar and the area list. */
 export function MineView(props: MineViewProps) {
   const { mineId, plan, data, now, width, height, freshness, actions } = props;
   const styles = useStyles2(getStyles);
@@ -99,10 +99,15 @@ export function MineView(props: MineViewProps) {
   const mapWidth = Math.max(50, showSidebar ? width - SIDEBAR_WIDTH : width);
   const mapHeight = Math.max(50, height - TOOLBAR_HEIGHT);
 
-  const shown = useMemo(() => filterPlan(plan, level), [plan, level]);
+  const levelPlan = useMemo(() => filterPlan(plan, level), [plan, level]);
   const fit = useCallback(
-    () => fitBounds(shown.areas.length || shown.tunnels.length ? boundsOf(shown) : plan.bounds, mapWidth, mapHeight),
-    [shown, plan, mapWidth, mapHeight]
+    () =>
+      fitBounds(
+        levelPlan.areas.length || levelPlan.tunnels.length ? boundsOf(levelPlan) : plan.bounds,
+        mapWidth,
+        mapHeight
+      ),
+    [levelPlan, plan, mapWidth, mapHeight]
   );
   const [viewport, setViewport] = useState<Viewport>(fit);
   // Refit when the plan, the level or the panel size changes.
@@ -221,7 +226,7 @@ export function MineView(props: MineViewProps) {
       <div className={styles.body}>
         {mode === 'map' ? (
           <MapCanvas
-            plan={shown}
+            plan={levelPlan}
             data={data}
             width={mapWidth}
             height={mapHeight}
