@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/minewatch/minewatch/exporters/minemetrics"
 	"github.com/minewatch/minewatch/exporters/registry"
 )
 
@@ -37,12 +38,14 @@ var (
 	runningDesc = prometheus.NewDesc("mine_machine_running",
 		"1 when the machine draws more than its idle threshold on any phase, 0 otherwise.",
 		[]string{"mine_id", "machine", "terminal"}, nil)
+	// NOTE: the national source exports the same metric with source
+	// "cdss", and the client drops a family whose help texts differ, so
+	// this help repeats the national source's word for word until the
+	// metric gets a shared definition in exporters/minemetrics.
 	outputDesc = prometheus.NewDesc("mine_output_tonnes_total",
-		"Output estimated since the exporter started, by source; belt_energy is main-belt energy times the mine's tonnes per kWh.",
+		"Cumulative output: the sum of the mine's CDSS output points (sensor type 3001).",
 		[]string{"mine_id", "source"}, nil)
-	feedDesc = prometheus.NewDesc("mine_feed_last_data_timestamp_seconds",
-		"Unix time of the newest complete poll of a feed; power feeds are named power:<gateway>.",
-		[]string{"mine_id", "feed"}, nil)
+	feedDesc = minemetrics.FeedLastDataTimestamp.Desc()
 )
 
 // collector serves the latest fresh values; a value older than its
