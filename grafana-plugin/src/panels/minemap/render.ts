@@ -1,4 +1,4 @@
-import { MineData, Tag } from '../../data/frames';
+import { MineData, StationState, Tag } from '../../data/frames';
 import { FixState, Freshness, fixState } from '../../data/rescue';
 import { AreaStatus, statusColour } from '../../geo/status';
 import { MinePlan } from '../../geo/types';
@@ -24,14 +24,17 @@ export interface PlanStyle {
 
 /**
  * Draws the plan layer: area fills by status, tunnels, stations and
- * names. stationUp maps station codes to their link state where known.
+ * names. stations holds the RYJZ stations from the queries: their link
+ * state colours the plan's stations, and those missing from the plan are
+ * drawn at their RYJZ coordinates when visible(z).
  */
 export function drawPlan(
   ctx: CanvasRenderingContext2D,
   plan: MinePlan,
   v: Viewport,
   statuses: Map<string, AreaStatus>,
-  stationUp: Map<string, boolean | undefined>,
+  stations: Map<string, StationState>,
+  visible: (z: number) => boolean,
   style: PlanStyle,
   width: number,
   height: number
@@ -67,11 +70,19 @@ export function drawPlan(
     ctx.stroke();
   }
 
+  const drawStation = (x: number, y: number, up: boolean | undefined) => {
+    ctx.fillStyle = up === false ? style.stationDown : style.station;
+    ctx.fillRect(sx(x) - 4, sy(y) - 4, 8, 8);
+  };
+  const inPlan = new Set<string>();
   for (const s of plan.stations) {
-    const x = sx(s.position[0]);
-    const y = sy(s.position[1]);
-    ctx.fillStyle = stationUp.get(s.code) === false ? style.stationDown : style.station;
-    ctx.fillRect(x - 4, y - 4, 8, 8);
+    inPlan.add(s.code);
+    drawStation(s.position[0], s.position[1], stations.get(s.code)?.up);
+  }
+  for (const s of stations.values()) {
+    if (!inPlan.has(s.code) && Number.isFinite(s.x) && Number.isFinite(s.y) && visible(s.z)) {
+      drawStation(s.x, s.y, s.up);
+    }
   }
 
   ctx.fillStyle = style.text;

@@ -54,14 +54,13 @@ export function MapCanvas(props: MapCanvasProps) {
     if (!ctx) {
       return;
     }
-    const stationUp = new Map<string, boolean | undefined>();
-    data.stations.forEach((s, code) => stationUp.set(code, s.up));
     drawPlan(
       ctx,
       plan,
       viewport,
       statuses,
-      stationUp,
+      data.stations,
+      visible,
       {
         tunnel: theme.isDark ? 'rgb(110, 118, 130)' : 'rgb(150, 155, 165)',
         haulage: theme.isDark ? 'rgb(150, 140, 110)' : 'rgb(170, 150, 100)',
@@ -73,7 +72,7 @@ export function MapCanvas(props: MapCanvasProps) {
       width,
       height
     );
-  }, [plan, viewport, statuses, data.stations, theme, width, height, dpr]);
+  }, [plan, viewport, statuses, data.stations, visible, theme, width, height, dpr]);
 
   useLayoutEffect(() => {
     const ctx = prepare(tagsRef.current, width, height, dpr);
