@@ -162,6 +162,13 @@ http_ok() (
   IFS= read -r -t 2 status <&3 || status=""
   [[ "$status" == *" 200 "* ]]
 )
+# vm_query_has QUERY: whether an instant query on VictoriaMetrics returns
+# a series. The query must need no URL encoding.
+vm_query_has() (
+  exec 3<>"/dev/tcp/$HOST/$VM_PORT" || return 1
+  printf 'GET /api/v1/query?query=%s HTTP/1.0\r\nHost: %s:%s\r\n\r\n' "$1" "$HOST" "$VM_PORT" >&3
+  timeout 5 cat <&3 | grep -q '"metric":'
+)
 tcp_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 log_has() { grep -q "$2" "$LOGS/$1.log"; }
 
@@ -282,6 +289,16 @@ up() {
     --web.listen-address="$HOST:$EXPORTER_PORT" \
     --national.inbox="$STATE_DIR/inbox"
   wait_ready mine-exporter http_ok "http://$HOST:$EXPORTER_PORT/-/healthy" || start_failed
+
+  # Alerts take mine_name, city and county from the registry metrics
+  # (through the recording rule mine:labels), which reach VictoriaMetrics
+  # by scrape. Queries see a sample only 30s after it lands
+  # (-search.latencyOffset), so without these waits the backfilled national
+  # data would fire alerts that lack them and go to the default receiver.
+  wait_ready victoria-metrics vm_query_has mine_info || start_failed
+  if grep -qs 'record: *mine:labels' "$RULES_DIR"/*.yml; then
+    wait_ready vmalert vm_query_has mine:labels || start_failed
+  fi
 
   # shellcheck disable=SC2086 # MINESIM_EXTRA_ARGS is a list of flags.
   start minesim "$LOCAL" "$minesim" "@$CONF/minesim.args" $MINESIM_EXTRA_ARGS
