@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs every program the stack and the tests run: the pinned
 # VictoriaMetrics binaries and amtool through `go install` into
-# .tools/bin, and Debian's Alertmanager, Mosquitto, Chromium, ffmpeg and docker-compose
-# (for config checks only)
-# through apt when they are missing. Safe to run again: present tools are
-# kept.
+# .tools/bin, and through apt, when missing, Debian's Alertmanager,
+# Mosquitto, Chromium, ffmpeg, curl, PyYAML, a Chinese font and
+# docker-compose (for config checks only). Safe to run again: present
+# tools are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +31,11 @@ command -v mosquitto >/dev/null || missing+=(mosquitto)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+command -v curl >/dev/null || missing+=(curl)
+# The alerting test renders notifications with PyYAML.
+python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)
+# A Chinese font, so that browser screenshots show mine and area names.
+[[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || missing+=(fonts-wqy-microhei)
 if ((${#missing[@]})); then
   echo "deps: installing Debian packages: ${missing[*]}"
   SUDO=""
