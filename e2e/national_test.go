@@ -28,8 +28,14 @@ func TestNationalViolations(t *testing.T) {
 	}
 	for _, c := range cases {
 		a, ok := s.WaitForAlert(t, c.labels, max(time.Until(deadline), time.Second))
-		if ok {
-			t.Logf("%s: delivered to %s, labels %v", c.name, a.Path, a.Labels)
+		if !ok {
+			continue
+		}
+		t.Logf("%s: delivered to %s, labels %v", c.name, a.Path, a.Labels)
+		// Both sample mines are in Pizhou. The county comes from the
+		// registry and picks the inspectors' route.
+		if a.Labels["county"] != "邳州市" {
+			t.Errorf("%s: county = %q, want 邳州市 from the registry", c.name, a.Labels["county"])
 		}
 	}
 }
