@@ -1,6 +1,7 @@
 // Package minemetrics defines the metrics that more than one source
 // exports: the person counts and positions that come from national files
-// and from UWB positioning, and the feed times every source reports. One
+// and from UWB positioning, the output estimates from CDSS files and belt
+// energy, and the feed times every source reports. One
 // definition keeps their names, help texts and label sets identical, which
 // the Prometheus client requires when both sources run in one exporter.
 package minemetrics
@@ -58,6 +59,9 @@ var (
 	PersonPosition = Def{"mine_person_position_meters",
 		"Position of a card on the mine grid, in metres; source station is its station's RYJZ coordinates, uwb the last UWB fix.",
 		[]string{"card", "axis", "source"}}
+	OutputTonnes = Def{"mine_output_tonnes_total",
+		"Cumulative output estimate in tonnes, by source: cdss sums the CDSS output points (sensor type 3001), belt_energy is main-belt energy times the mine's tonnes per kWh.",
+		[]string{"source"}}
 	FeedLastDataTimestamp = Def{"mine_feed_last_data_timestamp_seconds",
 		"Data time of the newest data of a feed (national file type, MQTT topic group, terminal group), Unix seconds.",
 		[]string{"feed"}}

@@ -30,6 +30,13 @@ func sharedDef(d minemetrics.Def) *metricDef {
 	return &metricDef{name: d.Name, help: d.Help, labels: d.LabelNames(), desc: d.Desc()}
 }
 
+// counterDef is sharedDef for a counter.
+func counterDef(d minemetrics.Def) *metricDef {
+	m := sharedDef(d)
+	m.counter = true
+	return m
+}
+
 func newDef(name, help string, counter bool, labels ...string) *metricDef {
 	labels = append([]string{"mine_id"}, labels...)
 	return &metricDef{name: name, help: help, counter: counter, labels: labels,
@@ -60,8 +67,7 @@ var (
 		"1 when a CDSS equipment on/off point (sensor type 1004) reads on, else 0.", false, "point")
 	mMainFanOn = newDef("mine_main_fan_on",
 		"1 when a CDSS main fan point (sensor type 1010) reads on, else 0.", false, "point")
-	mOutput = newDef("mine_output_tonnes_total",
-		"Cumulative output: the sum of the mine's CDSS output points (sensor type 3001).", true, "source")
+	mOutput   = counterDef(minemetrics.OutputTonnes)
 	mFeedTime = sharedDef(minemetrics.FeedLastDataTimestamp)
 	mApproved = newDef("mine_national_approved_underground_persons",
 		"Approved underground persons from the RYXX header.", false)

@@ -38,14 +38,8 @@ var (
 	runningDesc = prometheus.NewDesc("mine_machine_running",
 		"1 when the machine draws more than its idle threshold on any phase, 0 otherwise.",
 		[]string{"mine_id", "machine", "terminal"}, nil)
-	// NOTE: the national source exports the same metric with source
-	// "cdss", and the client drops a family whose help texts differ, so
-	// this help repeats the national source's word for word until the
-	// metric gets a shared definition in exporters/minemetrics.
-	outputDesc = prometheus.NewDesc("mine_output_tonnes_total",
-		"Cumulative output: the sum of the mine's CDSS output points (sensor type 3001).",
-		[]string{"mine_id", "source"}, nil)
-	feedDesc = minemetrics.FeedLastDataTimestamp.Desc()
+	outputDesc = minemetrics.OutputTonnes.Desc()
+	feedDesc   = minemetrics.FeedLastDataTimestamp.Desc()
 )
 
 // collector serves the latest fresh values; a value older than its
