@@ -12,7 +12,8 @@ import (
 // deploy/local/minesim.args sets) and expects Alertmanager to deliver
 // each violation of the samples within two minutes of the stack being up.
 func TestNationalViolations(t *testing.T) {
-	s := StartStack(t, Options{MinesimArgs: []string{"--national.interval=30s"}})
+	t.Parallel()
+	s := SharedStack(t)
 	deadline := s.Ready.Add(2 * time.Minute)
 
 	cases := []struct {

@@ -3,12 +3,8 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/minewatch/minewatch/internal/testenv"
 )
 
 // TestPositioningViolations runs the simulated UWB tags of the local
@@ -18,7 +14,8 @@ import (
 // goaf. The UWB series must be in VictoriaMetrics, so the alerts rest on
 // MQTT data and not only on the national files.
 func TestPositioningViolations(t *testing.T) {
-	s := StartStack(t, Options{Env: fallbackAlertmanager(t)})
+	t.Parallel()
+	s := SharedStack(t)
 	deadline := s.Ready.Add(3 * time.Minute)
 
 	waitForQuery(t, s, `mine_vehicle_person_distance_meters{mine_id="320382000101",vehicle="V0001"} < 5`, deadline)
@@ -54,32 +51,4 @@ func waitForQuery(t *testing.T, s *Stack, query string, deadline time.Time) {
 		}
 		time.Sleep(2 * time.Second)
 	}
-}
-
-// fallbackAlertmanager returns stack.sh variables that point Alertmanager at
-// a minimal config routing every alert to the recorder, for a tree that
-// has no alertmanager/alertmanager.yml yet. With that file present it
-// returns nil and the stack uses it.
-func fallbackAlertmanager(t *testing.T) map[string]string {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join(testenv.RepoRoot(), "alertmanager", "alertmanager.yml")); err == nil {
-		return nil
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "alertmanager.yml")
-	conf := `route:
-  receiver: recorder
-  group_by: [mine_id, violation]
-  group_wait: 1s
-  group_interval: 5s
-receivers:
-  - name: recorder
-    webhook_configs:
-      - url: http://127.0.0.1:9097/positioning
-`
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("alertmanager/alertmanager.yml is missing; using %s", path)
-	return map[string]string{"ALERTMANAGER_CONFIG": path}
 }

@@ -15,7 +15,8 @@ import (
 // same load. The power evidence needs 10 minutes of scraped data, so the
 // test takes about 12 minutes.
 func TestPowerSecretOperation(t *testing.T) {
-	s := StartStack(t, Options{})
+	t.Parallel()
+	s := SharedStack(t)
 	deadline := s.Ready.Add(15 * time.Minute)
 
 	// The terminals are read and their machines run.

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,8 +61,96 @@ type Stack struct {
 // StartStack runs `stack.sh up` with its state in a temporary folder and
 // every port free, and `stack.sh down` when the test ends. When the test
 // failed, the cleanup first logs every program's log tail and the alert
-// state of vmalert, Alertmanager and the recorder.
+// state of vmalert, Alertmanager and the recorder. Tests that can share
+// the local scenario use SharedStack instead.
 func StartStack(t *testing.T, opts Options) *Stack {
+	t.Helper()
+	s := newStack(t, t.TempDir(), opts)
+	t.Cleanup(func() {
+		if t.Failed() {
+			s.dumpState(t)
+		}
+		if out, err := s.run("down"); err != nil {
+			t.Errorf("stack.sh down failed: %v\n%s", err, out)
+		}
+	})
+	if out, err := s.run("up"); err != nil {
+		t.Fatalf("stack.sh up failed: %v\n%s", err, out)
+	}
+	s.Ready = time.Now()
+	t.Logf("stack up in %s", s.Dir)
+	return s
+}
+
+// SharedOptions are the options of the stack that SharedStack starts: the
+// local scenario with the national files uploaded every 30s.
+var SharedOptions = Options{MinesimArgs: []string{"--national.interval=30s"}}
+
+var shared struct {
+	once  sync.Once
+	stack *Stack
+	err   error
+}
+
+// SharedStack returns the one stack that all tests of this package share,
+// starting it on the first call. The scenario plays every violation at
+// once, so the tests run in parallel on one stack and the package takes
+// as long as its slowest test instead of the sum. TestMain stops it.
+// When the calling test fails, its cleanup logs the stack's state.
+func SharedStack(t *testing.T) *Stack {
+	t.Helper()
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "minewatch-e2e-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		s := newStack(t, dir, SharedOptions)
+		if out, err := s.run("up"); err != nil {
+			shared.err = fmt.Errorf("stack.sh up failed: %w\n%s", err, out)
+			shared.stack = s
+			return
+		}
+		s.Ready = time.Now()
+		shared.stack = s
+		t.Logf("shared stack up in %s", s.Dir)
+	})
+	if shared.err != nil {
+		t.Fatal(shared.err)
+	}
+	if shared.stack == nil {
+		t.Fatal("the shared stack failed to start; see the first test's output")
+	}
+	s := shared.stack
+	t.Cleanup(func() {
+		if t.Failed() {
+			s.dumpState(t)
+		}
+	})
+	return s
+}
+
+// stopShared stops the shared stack, if one was started, and removes its
+// state unless a test failed. It returns what went wrong.
+func stopShared(keep bool) error {
+	s := shared.stack
+	if s == nil {
+		return nil
+	}
+	out, err := s.run("down")
+	if err != nil {
+		return fmt.Errorf("stack.sh down failed: %w\n%s", err, out)
+	}
+	if keep {
+		fmt.Fprintf(os.Stderr, "e2e: a test failed; the shared stack's state stays in %s\n", s.Dir)
+		return nil
+	}
+	return os.RemoveAll(s.Dir)
+}
+
+// newStack checks the binaries and picks free ports for a stack whose
+// state goes to dir; it starts nothing.
+func newStack(t testing.TB, dir string, opts Options) *Stack {
 	t.Helper()
 	root := testenv.RepoRoot()
 	for _, name := range []string{"mine-exporter", "minesim", "alert-recorder"} {
@@ -74,7 +163,7 @@ func StartStack(t *testing.T, opts Options) *Stack {
 	testenv.Binary(t, "prometheus-alertmanager")
 	testenv.Binary(t, "mosquitto")
 
-	s := &Stack{Dir: t.TempDir(), script: filepath.Join(root, "deploy", "local", "stack.sh")}
+	s := &Stack{Dir: dir, script: filepath.Join(root, "deploy", "local", "stack.sh")}
 	ports := map[string]int{}
 	for _, name := range []string{"VM_PORT", "VMALERT_PORT", "ALERTMANAGER_PORT", "RECORDER_PORT",
 		"EXPORTER_PORT", "MQTT_PORT", "RTSP_PORT", "PLUGIN_PORT"} {
@@ -102,20 +191,6 @@ func StartStack(t *testing.T, opts Options) *Stack {
 	s.MQTT = "127.0.0.1:" + strconv.Itoa(ports["MQTT_PORT"])
 	s.ModbusBasePort = ports["MODBUS_BASE_PORT"]
 	s.RTSPPort = ports["RTSP_PORT"]
-
-	t.Cleanup(func() {
-		if t.Failed() {
-			s.dumpState(t)
-		}
-		if out, err := s.run("down"); err != nil {
-			t.Errorf("stack.sh down failed: %v\n%s", err, out)
-		}
-	})
-	if out, err := s.run("up"); err != nil {
-		t.Fatalf("stack.sh up failed: %v\n%s", err, out)
-	}
-	s.Ready = time.Now()
-	t.Logf("stack up in %s", s.Dir)
 	return s
 }
 
@@ -129,7 +204,7 @@ func (s *Stack) run(command string) (string, error) {
 }
 
 // freePortRange returns the first of n consecutive free loopback ports.
-func freePortRange(t *testing.T, n int) int {
+func freePortRange(t testing.TB, n int) int {
 	t.Helper()
 	for range 50 {
 		first := testenv.FreePort(t)

@@ -25,6 +25,7 @@ import (
 // Video metrics come from scrapes, so the 5 minutes are real minutes: the
 // test takes about 8 minutes.
 func TestVideoViolations(t *testing.T) {
+	t.Parallel()
 	scenario, err := sim.Load(filepath.Join(testenv.RepoRoot(), "deploy", "local", "scenario.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +36,7 @@ func TestVideoViolations(t *testing.T) {
 		t.Fatal("deploy/local/scenario.yml has no mine in secret_night_work at the start")
 	}
 
-	s := StartStack(t, Options{Env: fallbackAlertmanager(t)})
+	s := SharedStack(t)
 
 	t.Run("cameras up", func(t *testing.T) {
 		waitForValue(t, s, `count(max by (mine_id, camera) (mine_camera_up) == 1)`, 8, 3*time.Minute)
