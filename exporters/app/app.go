@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -41,6 +42,13 @@ type Env struct {
 	Logger *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+
+	exposers *[]Exposer
+}
+
+// AddExposer adds a source's text exposer to /metrics.
+func (e *Env) AddExposer(x Exposer) {
+	*e.exposers = append(*e.exposers, x)
 }
 
 // Builder builds the sources for one config section. It returns no
@@ -61,8 +69,12 @@ func register(name string, b Builder) {
 
 // Generation is one running set of sources.
 type Generation struct {
+	// Gatherer gathers every family that /metrics serves. MetricsHandler
+	// is much faster for large sources, whose text it does not parse.
 	Gatherer prometheus.Gatherer
 	Mux      *http.ServeMux
+
+	exposition *exposition
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -109,6 +121,7 @@ func Build(cfg *config.Config, opts Options) (*Generation, []Source, error) {
 		Mux:      http.NewServeMux(),
 		Logger:   opts.Logger,
 		Now:      opts.Now,
+		exposers: &[]Exposer{},
 	}
 
 	// Each source registers into a registry of its own, so that two
@@ -127,10 +140,15 @@ func Build(cfg *config.Config, opts Options) (*Generation, []Source, error) {
 		sources = append(sources, s...)
 		gatherer.gatherers = append(gatherer.gatherers, sourceMetrics)
 	}
-	if cfg.VictoriaMetrics.PushURL != "" {
-		sources = append(sources, newPusher(cfg.VictoriaMetrics, gatherer, opts.Logger))
+	exp := &exposition{gatherer: gatherer, exposers: *env.exposers}
+	full := mergedGatherer{gatherers: slices.Clone(gatherer.gatherers)}
+	for _, x := range exp.exposers {
+		full.gatherers = append(full.gatherers, exposerGatherer{x})
 	}
-	return &Generation{Gatherer: gatherer, Mux: env.Mux}, sources, nil
+	if cfg.VictoriaMetrics.PushURL != "" {
+		sources = append(sources, newPusher(cfg.VictoriaMetrics, exp, opts.Logger))
+	}
+	return &Generation{Gatherer: full, Mux: env.Mux, exposition: exp}, sources, nil
 }
 
 // Start runs the sources until Stop. A source that returns an error is

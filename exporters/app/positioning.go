@@ -1,8 +1,6 @@
 package app
 
 import (
-	"fmt"
-
 	"github.com/minewatch/minewatch/exporters/positioning"
 )
 
@@ -30,9 +28,17 @@ func buildPositioning(env *Env) ([]Source, error) {
 		return nil, err
 	}
 	state := positioning.NewState(plans, cfg.MaxTags, cfg.TagExpiry)
-	if err := env.Metrics.Register(positioning.NewCollector(state, env.Registry, cfg, env.Now)); err != nil {
-		return nil, fmt.Errorf("cannot register positioning metrics: %w", err)
-	}
+	// The live state is written as text on each scrape, not through a
+	// client_golang collector: 10,000 tags are 60,000 series.
+	collector := positioning.NewCollector(state, env.Registry, cfg, env.Now)
+	env.AddExposer(ExposerFunc(func() []TextFamily {
+		texts := collector.Expose()
+		out := make([]TextFamily, len(texts))
+		for i, t := range texts {
+			out[i] = TextFamily(t)
+		}
+		return out
+	}))
 	src := positioning.NewSource(cfg, state, env.Health, env.Logger, env.Now)
 	return []Source{src}, nil
 }

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 
 	"github.com/VictoriaMetrics/metrics"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/minewatch/minewatch/exporters/config"
 )
@@ -17,13 +15,13 @@ import (
 // pusher sends everything on /metrics to VictoriaMetrics at a fixed
 // interval, for sites where no vmagent scrapes the exporter.
 type pusher struct {
-	cfg      config.VictoriaMetrics
-	gatherer prometheus.Gatherer
-	logger   *slog.Logger
+	cfg        config.VictoriaMetrics
+	exposition *exposition
+	logger     *slog.Logger
 }
 
-func newPusher(cfg config.VictoriaMetrics, g prometheus.Gatherer, logger *slog.Logger) *pusher {
-	return &pusher{cfg: cfg, gatherer: g, logger: logger}
+func newPusher(cfg config.VictoriaMetrics, e *exposition, logger *slog.Logger) *pusher {
+	return &pusher{cfg: cfg, exposition: e, logger: logger}
 }
 
 func (p *pusher) Run(ctx context.Context) error {
@@ -40,19 +38,12 @@ func (p *pusher) Run(ctx context.Context) error {
 	return nil
 }
 
-// writeMetrics writes the gathered families in the text format without
+// writeMetrics writes what /metrics serves, in the text format without
 // timestamps, which the push library expects.
 func (p *pusher) writeMetrics(w io.Writer) {
-	families, err := p.gatherer.Gather()
-	if err != nil {
-		p.logger.Warn("gathering metrics for push returned errors", "err", err)
-	}
 	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, f := range families {
-		if err := enc.Encode(f); err != nil {
-			p.logger.Warn("cannot encode metric family for push", "family", f.GetName(), "err", err)
-		}
+	if err := p.exposition.write(&buf); err != nil {
+		p.logger.Warn("gathering metrics for push returned errors", "err", err)
 	}
 	_, _ = w.Write(buf.Bytes())
 }

@@ -2,7 +2,10 @@ package positioning
 
 import (
 	"math"
+	"slices"
 	"sort"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,42 +18,45 @@ import (
 // MQTT positioning data.
 const FeedName = "mqtt_positioning"
 
+// The families of this source, in the order of their index.
 var (
-	personPositionDesc    = minemetrics.PersonPosition.Desc()
-	personSOSDesc         = minemetrics.PersonSOS.Desc()
-	personUndergroundDesc = minemetrics.PersonUndergroundSeconds.Desc()
-	batteryDesc           = prometheus.NewDesc("mine_tag_battery_ratio",
+	families []*family
+
+	personPosition    = sharedFamily(minemetrics.PersonPosition)
+	personSOS         = sharedFamily(minemetrics.PersonSOS)
+	personUnderground = sharedFamily(minemetrics.PersonUndergroundSeconds)
+	battery           = newFamily("mine_tag_battery_ratio",
 		"Battery level of a tag from its last message, 0 to 1.",
-		[]string{"mine_id", "tag", "kind"}, nil)
-	vehiclePositionDesc = prometheus.NewDesc("mine_vehicle_position_meters",
+		prometheus.GaugeValue, "mine_id", "tag", "kind")
+	vehiclePosition = newFamily("mine_vehicle_position_meters",
 		"Position of a vehicle tag on the mine grid from its last fix.",
-		[]string{"mine_id", "vehicle", "axis"}, nil)
-	equipmentPositionDesc = prometheus.NewDesc("mine_equipment_position_meters",
+		prometheus.GaugeValue, "mine_id", "vehicle", "axis")
+	equipmentPosition = newFamily("mine_equipment_position_meters",
 		"Position of an equipment tag on the mine grid from its last fix.",
-		[]string{"mine_id", "equipment", "axis"}, nil)
-	vehicleDistanceDesc = prometheus.NewDesc("mine_vehicle_person_distance_meters",
+		prometheus.GaugeValue, "mine_id", "equipment", "axis")
+	vehicleDistance = newFamily("mine_vehicle_person_distance_meters",
 		"Distance in 3D from a vehicle to the nearest live person tag of its mine.",
-		[]string{"mine_id", "vehicle"}, nil)
-	equipmentDisplacementDesc = prometheus.NewDesc("mine_equipment_displacement_meters",
+		prometheus.GaugeValue, "mine_id", "vehicle")
+	equipmentDisplacement = newFamily("mine_equipment_displacement_meters",
 		"Distance in 3D of an equipment tag from its registered position.",
-		[]string{"mine_id", "equipment"}, nil)
-	areaPersonsDesc        = minemetrics.AreaPersons.Desc()
-	areaLimitDesc          = minemetrics.AreaPersonsLimit.Desc()
-	undergroundPersonsDesc = minemetrics.UndergroundPersons.Desc()
-	restrictedPersonsDesc  = minemetrics.RestrictedAreaPersons.Desc()
-	tagsDesc               = prometheus.NewDesc("mine_positioning_tags",
+		prometheus.GaugeValue, "mine_id", "equipment")
+	areaPersons        = sharedFamily(minemetrics.AreaPersons)
+	areaLimit          = sharedFamily(minemetrics.AreaPersonsLimit)
+	undergroundPersons = sharedFamily(minemetrics.UndergroundPersons)
+	restrictedPersons  = sharedFamily(minemetrics.RestrictedAreaPersons)
+	tagsByKind         = newFamily("mine_positioning_tags",
 		"Live tags of a mine by kind.",
-		[]string{"mine_id", "kind"}, nil)
-	lowBatteryDesc = prometheus.NewDesc("mine_positioning_tags_low_battery",
+		prometheus.GaugeValue, "mine_id", "kind")
+	lowBattery = newFamily("mine_positioning_tags_low_battery",
 		"Live tags whose battery is below the configured low_battery_percent.",
-		[]string{"mine_id", "kind"}, nil)
-	messagesDesc = prometheus.NewDesc("mine_positioning_messages_total",
+		prometheus.GaugeValue, "mine_id", "kind")
+	messages = newFamily("mine_positioning_messages_total",
 		"Tag messages decoded and applied to the live state.",
-		[]string{"mine_id"}, nil)
-	rejectedDesc = prometheus.NewDesc("mine_positioning_tags_rejected_total",
+		prometheus.CounterValue, "mine_id")
+	rejected = newFamily("mine_positioning_tags_rejected_total",
 		"Messages of new tags rejected because the live state held max_tags tags.",
-		[]string{"mine_id"}, nil)
-	feedTimeDesc = minemetrics.FeedLastDataTimestamp.Desc()
+		prometheus.CounterValue, "mine_id")
+	feedTime = sharedFamily(minemetrics.FeedLastDataTimestamp)
 )
 
 var axes = [3]string{"x", "y", "z"}
@@ -66,6 +72,9 @@ type Collector struct {
 	lowBatt   float64
 	cell      float64
 	now       func() time.Time
+	// textBytes are the sizes of each family's text in the last Expose,
+	// so that the next one allocates its buffers once.
+	textBytes []atomic.Int64
 }
 
 // NewCollector returns a collector of state. reg may be nil.
@@ -75,7 +84,7 @@ func NewCollector(state *State, reg *registry.Holder, cfg *Config, now func() ti
 		eq[tagKey{e.MineID, e.Tag}] = [3]float64{e.X, e.Y, e.Z}
 	}
 	return &Collector{state: state, registry: reg, equipment: eq, lowBatt: cfg.LowBatteryPercent,
-		cell: cfg.GridCellMeters, now: now}
+		cell: cfg.GridCellMeters, now: now, textBytes: make([]atomic.Int64, len(families))}
 }
 
 // Describe sends nothing: the collector is unchecked because other
@@ -94,22 +103,36 @@ type mineView struct {
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	c.expose(metricSink(ch))
+}
+
+// expose computes the series of the live state at the collector's clock
+// and adds them to out. Tags and mines come in id order, so that the text
+// output is the same for the same state.
+func (c *Collector) expose(out sink) {
 	now := c.now()
 	snap := c.state.snapshot(now)
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	// Sorting pointers moves 8 bytes per swap instead of a whole tag.
+	tags := make([]*tagState, len(snap.tags))
+	for i := range snap.tags {
+		tags[i] = &snap.tags[i]
 	}
+	slices.SortFunc(tags, func(a, b *tagState) int {
+		if n := strings.Compare(a.MineID, b.MineID); n != 0 {
+			return n
+		}
+		return strings.Compare(a.TagID, b.TagID)
+	})
 
 	views := map[string]*mineView{}
 	for id := range snap.mines {
 		views[id] = &mineView{areas: map[[2]string]int{}, tags: map[string]int{}, lowBattery: map[string]int{}}
 	}
-	for i := range snap.tags {
-		t := &snap.tags[i]
+	for _, t := range tags {
 		v := views[t.MineID]
 		v.tags[t.Kind]++
 		if t.Battery >= 0 {
-			gauge(batteryDesc, t.Battery/100, t.MineID, t.TagID, t.Kind)
+			out.add(battery, t.Battery/100, t.MineID, t.TagID, t.Kind)
 			if t.Battery < c.lowBatt {
 				v.lowBattery[t.Kind]++
 			}
@@ -117,7 +140,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		pos := [3]float64{t.X, t.Y, t.Z}
 		switch t.Kind {
 		case KindPerson:
-			c.collectPerson(gauge, t, pos, now)
+			c.exposePerson(out, t, pos, now)
 			v.persons = append(v.persons, pos)
 			if t.Area != "" {
 				v.areas[[2]string{t.Area, t.AreaType}]++
@@ -130,21 +153,20 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			}
 		case KindVehicle:
 			for a := range axes {
-				gauge(vehiclePositionDesc, pos[a], t.MineID, t.TagID, axes[a])
+				out.add(vehiclePosition, pos[a], t.MineID, t.TagID, axes[a])
 			}
 		case KindEquipment:
 			for a := range axes {
-				gauge(equipmentPositionDesc, pos[a], t.MineID, t.TagID, axes[a])
+				out.add(equipmentPosition, pos[a], t.MineID, t.TagID, axes[a])
 			}
 			if ref, ok := c.equipment[tagKey{t.MineID, t.TagID}]; ok {
-				gauge(equipmentDisplacementDesc, distance(pos, ref), t.MineID, t.TagID)
+				out.add(equipmentDisplacement, distance(pos, ref), t.MineID, t.TagID)
 			}
 		}
 	}
 
 	indexes := map[string]*grid{}
-	for i := range snap.tags {
-		t := &snap.tags[i]
+	for _, t := range tags {
 		if t.Kind != KindVehicle {
 			continue
 		}
@@ -154,43 +176,46 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			indexes[t.MineID] = g
 		}
 		if d, ok := g.nearest([3]float64{t.X, t.Y, t.Z}); ok {
-			gauge(vehicleDistanceDesc, d, t.MineID, t.TagID)
+			out.add(vehicleDistance, d, t.MineID, t.TagID)
 		}
 	}
 
-	for id, mc := range snap.mines {
-		c.collectMine(ch, gauge, id, mc, views[id])
+	ids := make([]string, 0, len(snap.mines))
+	for id := range snap.mines {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		c.exposeMine(out, id, snap.mines[id], views[id])
 	}
 }
 
-func (c *Collector) collectPerson(gauge func(*prometheus.Desc, float64, ...string), t *tagState,
-	pos [3]float64, now time.Time) {
+func (c *Collector) exposePerson(out sink, t *tagState, pos [3]float64, now time.Time) {
 	for a := range axes {
-		gauge(personPositionDesc, pos[a], t.MineID, t.TagID, axes[a], uwb)
+		out.add(personPosition, pos[a], t.MineID, t.TagID, axes[a], uwb)
 	}
 	sos := 0.0
 	if t.SOS {
 		sos = 1
 	}
-	gauge(personSOSDesc, sos, t.MineID, t.TagID, uwb)
-	gauge(personUndergroundDesc, math.Max(0, now.Sub(t.Since).Seconds()), t.MineID, t.TagID, uwb)
+	out.add(personSOS, sos, t.MineID, t.TagID, uwb)
+	out.add(personUnderground, math.Max(0, now.Sub(t.Since).Seconds()), t.MineID, t.TagID, uwb)
 }
 
-// collectMine exposes the per-mine aggregates. Every area of the mine's
-// plan is exposed, with 0 persons when empty, so a rule or a map sees an
-// area go back to 0 instead of its series ending.
-func (c *Collector) collectMine(ch chan<- prometheus.Metric, gauge func(*prometheus.Desc, float64, ...string),
-	id string, mc mineCounts, v *mineView) {
-	ch <- prometheus.MustNewConstMetric(messagesDesc, prometheus.CounterValue, float64(mc.messages), id)
-	ch <- prometheus.MustNewConstMetric(rejectedDesc, prometheus.CounterValue, float64(mc.rejected), id)
+// exposeMine adds the per-mine aggregates. Every area of the mine's plan
+// is exposed, with 0 persons when empty, so a rule or a map sees an area
+// go back to 0 instead of its series ending.
+func (c *Collector) exposeMine(out sink, id string, mc mineCounts, v *mineView) {
+	out.add(messages, float64(mc.messages), id)
+	out.add(rejected, float64(mc.rejected), id)
 	if !mc.lastData.IsZero() {
-		gauge(feedTimeDesc, float64(mc.lastData.UnixMilli())/1000, id, FeedName)
+		out.add(feedTime, float64(mc.lastData.UnixMilli())/1000, id, FeedName)
 	}
-	gauge(undergroundPersonsDesc, float64(v.underground), id, uwb)
-	gauge(restrictedPersonsDesc, float64(v.restricted), id, uwb)
+	out.add(undergroundPersons, float64(v.underground), id, uwb)
+	out.add(restrictedPersons, float64(v.restricted), id, uwb)
 	for _, kind := range kindValues {
-		gauge(tagsDesc, float64(v.tags[kind]), id, kind)
-		gauge(lowBatteryDesc, float64(v.lowBattery[kind]), id, kind)
+		out.add(tagsByKind, float64(v.tags[kind]), id, kind)
+		out.add(lowBattery, float64(v.lowBattery[kind]), id, kind)
 	}
 
 	var overrides map[string]int
@@ -205,13 +230,13 @@ func (c *Collector) collectMine(ch chan<- prometheus.Metric, gauge func(*prometh
 		for i := range plan.Areas {
 			a := &plan.Areas[i]
 			seen[a.Code] = true
-			gauge(areaPersonsDesc, float64(v.areas[[2]string{a.Code, a.Type}]), id, a.Code, a.Type, uwb)
+			out.add(areaPersons, float64(v.areas[[2]string{a.Code, a.Type}]), id, a.Code, a.Type, uwb)
 			limit := a.Limit
 			if l, ok := overrides[a.Code]; ok {
 				limit = l
 			}
 			if limit >= 0 {
-				gauge(areaLimitDesc, float64(limit), id, a.Code, a.Type, uwb)
+				out.add(areaLimit, float64(limit), id, a.Code, a.Type, uwb)
 			}
 		}
 	}
@@ -223,9 +248,9 @@ func (c *Collector) collectMine(ch chan<- prometheus.Metric, gauge func(*prometh
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i][0] < keys[j][0] })
 	for _, k := range keys {
-		gauge(areaPersonsDesc, float64(v.areas[k]), id, k[0], k[1], uwb)
+		out.add(areaPersons, float64(v.areas[k]), id, k[0], k[1], uwb)
 		if l, ok := overrides[k[0]]; ok {
-			gauge(areaLimitDesc, float64(l), id, k[0], k[1], uwb)
+			out.add(areaLimit, float64(l), id, k[0], k[1], uwb)
 		}
 	}
 }

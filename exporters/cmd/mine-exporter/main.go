@@ -15,7 +15,6 @@ import (
 	"syscall"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -189,13 +188,10 @@ func (s *server) reload() error {
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
-		// ContinueOnError: a collector that fails or collides with another
-		// source's series must not take the registry and health metrics
-		// off /metrics with it; the errors are still logged.
-		promhttp.HandlerFor(s.current().Gatherer, promhttp.HandlerOpts{
-			ErrorLog:      slog.NewLogLogger(s.logger.Handler(), slog.LevelError),
-			ErrorHandling: promhttp.ContinueOnError,
-		}).ServeHTTP(w, r)
+		// A collector that fails or collides with another source's series
+		// does not take the registry and health metrics off /metrics with
+		// it; the errors are logged.
+		s.current().MetricsHandler(s.logger).ServeHTTP(w, r)
 	})
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "Healthy")
