@@ -21,11 +21,10 @@ import (
 )
 
 // TextFamily is one metric family that a source wrote in the Prometheus
-// text format 0.0.4 itself. Samples holds complete sample lines, each
-// ending in a line feed, with label values escaped and label pairs sorted
-// by label name (as client_golang writes them, so that a series from an
-// exposer and the same series from a registry compare equal), and no HELP,
-// TYPE or timestamp.
+// text format 0.0.4 itself. Samples contains complete sample lines, each
+// ending in a line feed, with escaped label values and no HELP, TYPE or
+// timestamp. Label pairs are sorted by label name as client_golang writes
+// them, so that equal series from an exposer and a registry compare equal.
 type TextFamily struct {
 	Name    string
 	Help    string
@@ -63,10 +62,10 @@ type exposition struct {
 
 // write writes the whole exposition in the text format to buf. A family
 // that several sources export is written once with the HELP text of the
-// first: registries come before exposers. A series that a later source
-// repeats with identical labels, and a family whose type differs from the
-// first source's, are dropped and reported in the error, which tells of
-// problems to log while the rest is served.
+// first, and registries come before exposers. A series that a later
+// source repeats with identical labels, and a family whose type differs
+// from the first source's, are dropped and reported in the returned error.
+// The rest is written all the same.
 func (e *exposition) write(buf *bytes.Buffer) error {
 	gathered, err := e.gatherer.Gather()
 	var errs []error
@@ -258,9 +257,9 @@ func appendLabelValue(b []byte, v string) []byte {
 }
 
 // serveHTTP writes the exposition in the text format 0.0.4, gzip
-// compressed when the request accepts gzip. A scraper that asks for
-// protobuf or OpenMetrics gets the text format too: Prometheus and
-// vmagent both parse it, and the Content-Type header names it.
+// compressed when the request accepts gzip. A scraper that requests
+// protobuf or OpenMetrics gets the text format too, which Prometheus and
+// vmagent both parse, and the Content-Type header names it.
 func (e *exposition) serveHTTP(w http.ResponseWriter, r *http.Request, logger *slog.Logger) {
 	buf, _ := e.bufs.Get().(*bytes.Buffer)
 	if buf == nil {
@@ -273,10 +272,10 @@ func (e *exposition) serveHTTP(w http.ResponseWriter, r *http.Request, logger *s
 		e.bufs.Put(buf)
 	}()
 	if err := e.write(buf); err != nil {
-		// As promhttp.ContinueOnError: a failing collector or a series
-		// that collides with another source's must not take the rest
-		// off /metrics.
-		logger.Error("error gathering metrics, serving the rest", "err", err)
+		// As with promhttp.ContinueOnError, a failing collector or a
+		// series that collides with another source's does not take the
+		// rest off /metrics.
+		logger.Error("gathering metrics failed in part, serving the rest", "err", err)
 	}
 
 	header := w.Header()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/minewatch/minewatch/exporters/config"
 	"github.com/minewatch/minewatch/internal/testenv"
@@ -176,8 +177,9 @@ func (ex *liveExporter) publishTags(tb testing.TB, n int) {
 }
 
 // BenchmarkMetricsHTTP10kTags scrapes /metrics over loopback HTTP from a
-// generation with the national sample files and 10,000 live UWB tags:
-// go test ./exporters/app/ -run '^$' -bench MetricsHTTP -benchtime 50x
+// generation with the national sample files and 10,000 live UWB tags, as
+// Prometheus does (gzip) and uncompressed:
+// go test ./exporters/app/ -run '^$' -bench MetricsHTTP -benchtime 100x
 func BenchmarkMetricsHTTP10kTags(b *testing.B) {
 	ex := startLiveExporter(b, time.Hour)
 	ex.publishTags(b, 10000)
@@ -189,16 +191,62 @@ func BenchmarkMetricsHTTP10kTags(b *testing.B) {
 		}
 	}
 
-	for b.Loop() {
-		resp, err := http.Get(ex.srv.URL + "/metrics")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
-			b.Fatal(err)
-		}
-		resp.Body.Close()
+	for _, c := range []struct {
+		name string
+		gzip bool
+	}{{"gzip", true}, {"identity", false}} {
+		b.Run(c.name, func(b *testing.B) {
+			// With compression enabled, the transport asks for gzip and
+			// decompresses the body, as a scraper does.
+			client := &http.Client{Transport: &http.Transport{DisableCompression: !c.gzip}}
+			defer client.CloseIdleConnections()
+			for b.Loop() {
+				resp, err := client.Get(ex.srv.URL + "/metrics")
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, err := io.Copy(io.Discard, resp.Body)
+				if err != nil {
+					b.Fatal(err)
+				}
+				resp.Body.Close()
+				if n < int64(len(body))*9/10 {
+					b.Fatalf("read %d bytes, a scrape before had %d", n, len(body))
+				}
+			}
+			b.ReportMetric(float64(series), "series")
+			b.ReportMetric(float64(len(body)), "bytes")
+		})
 	}
-	b.ReportMetric(float64(series), "series")
-	b.ReportMetric(float64(len(body)), "bytes")
+}
+
+// BenchmarkMergedGatherer gathers two registries of 2,000 series each in
+// one shared family, plus 50 families of 20 series from one source: the
+// size of an exporter without a large positioning source.
+func BenchmarkMergedGatherer(b *testing.B) {
+	var gatherers []prometheus.Gatherer
+	for s, source := range []string{"station", "uwb"} {
+		reg := prometheus.NewRegistry()
+		shared := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mine_person_sos", Help: "SOS"},
+			[]string{"mine_id", "card", "source"})
+		reg.MustRegister(shared)
+		for i := range 2000 {
+			shared.WithLabelValues("320382000101", fmt.Sprintf("C%04d", i), source).Set(float64(i))
+		}
+		for f := range 25 {
+			own := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: fmt.Sprintf("mine_source%d_family%d", s, f), Help: "x"},
+				[]string{"mine_id", "terminal"})
+			reg.MustRegister(own)
+			for i := range 20 {
+				own.WithLabelValues("320382000101", fmt.Sprintf("t%d", i)).Set(1)
+			}
+		}
+		gatherers = append(gatherers, reg)
+	}
+	g := mergedGatherer{gatherers: gatherers}
+	for b.Loop() {
+		if _, err := g.Gather(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -30,15 +30,20 @@ func buildPositioning(env *Env) ([]Source, error) {
 	state := positioning.NewState(plans, cfg.MaxTags, cfg.TagExpiry)
 	// The live state is written as text on each scrape, not through a
 	// client_golang collector: 10,000 tags are 60,000 series.
-	collector := positioning.NewCollector(state, env.Registry, cfg, env.Now)
-	env.AddExposer(ExposerFunc(func() []TextFamily {
-		texts := collector.Expose()
+	env.AddExposer(positioningExposer(positioning.NewCollector(state, env.Registry, cfg, env.Now)))
+	src := positioning.NewSource(cfg, state, env.Health, env.Logger, env.Now)
+	return []Source{src}, nil
+}
+
+// positioningExposer returns the exposer of the positioning collector's
+// text.
+func positioningExposer(c *positioning.Collector) Exposer {
+	return ExposerFunc(func() []TextFamily {
+		texts := c.Expose()
 		out := make([]TextFamily, len(texts))
 		for i, t := range texts {
 			out[i] = TextFamily(t)
 		}
 		return out
-	}))
-	src := positioning.NewSource(cfg, state, env.Health, env.Logger, env.Now)
-	return []Source{src}, nil
+	})
 }

@@ -14,10 +14,10 @@ import (
 )
 
 // family is one metric family of the positioning source. The collector
-// computes each scrape once and hands every sample to a sink: one sink
-// builds client_golang const metrics, the other writes the Prometheus
-// text format straight into a byte slice, which is what /metrics serves
-// for 10,000 tags (one const metric per series costs about 20 µs there).
+// computes each scrape once and hands every sample to a sink. One sink
+// builds client_golang const metrics, and the other writes the Prometheus
+// text format straight into byte slices. /metrics serves the text, because
+// an object per series was too slow for 10,000 tags (docs/benchmarks.md).
 type family struct {
 	index     int
 	name      string
@@ -99,8 +99,8 @@ func (s *textSink) add(f *family, v float64, labels ...string) {
 }
 
 // appendLabelValue appends v escaped for a quoted label value of the text
-// format: backslash, double quote and line feed are escaped, and invalid
-// UTF-8 becomes U+FFFD as client_golang would reject it.
+// format. Backslash, double quote and line feed are escaped, and invalid
+// UTF-8 becomes U+FFFD because client_golang rejects it.
 func appendLabelValue(b []byte, v string) []byte {
 	if !utf8.ValidString(v) {
 		v = strings.ToValidUTF8(v, "\uFFFD")
