@@ -3,6 +3,7 @@ package national
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 )
@@ -51,6 +52,14 @@ type Config struct {
 	// failure. Defaults 1s and 1m.
 	RetryMin time.Duration `yaml:"retry_min"`
 	RetryMax time.Duration `yaml:"retry_max"`
+	// PlansDir holds mine plans, one <mine_id>.geojson per mine, whose
+	// tunnels place each RYSS card at its signed distance from its
+	// station. Empty (default): cards stay at their stations' RYJZ
+	// coordinates.
+	PlansDir string `yaml:"plans_dir"`
+	// PlanToleranceMeters is how far a station may lie from the nearest
+	// tunnel of its mine's plan and still be placed on it. Default 5.
+	PlanToleranceMeters float64 `yaml:"plan_tolerance_meters"`
 }
 
 // SetDefaults fills unset fields with their documented defaults.
@@ -75,6 +84,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.RetryMax == 0 {
 		c.RetryMax = time.Minute
+	}
+	if c.PlanToleranceMeters == 0 {
+		c.PlanToleranceMeters = 5
 	}
 }
 
@@ -123,6 +135,16 @@ func (c *Config) Validate() error {
 	}
 	if c.RetryMin <= 0 || c.RetryMax < c.RetryMin {
 		errs = append(errs, errors.New("retry_min must be positive and retry_max at least retry_min"))
+	}
+	if c.PlanToleranceMeters < 0 {
+		errs = append(errs, fmt.Errorf("plan_tolerance_meters %v must not be negative", c.PlanToleranceMeters))
+	}
+	if c.PlansDir != "" {
+		if info, err := os.Stat(c.PlansDir); err != nil {
+			errs = append(errs, fmt.Errorf("plans_dir is invalid (%w): set it to the folder of <mine_id>.geojson plans or leave it empty", err))
+		} else if !info.IsDir() {
+			errs = append(errs, fmt.Errorf("plans_dir %s is not a folder", c.PlansDir))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -31,6 +31,12 @@ const (
 	OutcomeRejected = "rejected"
 )
 
+// Modes in mine_national_card_positions_total.
+const (
+	PositionTunnel  = "tunnel"
+	PositionStation = "station"
+)
+
 // Flags in mine_national_flagged_files_total.
 const (
 	FlagUnregisteredMine = "unregistered_mine"
@@ -82,6 +88,7 @@ func New(cfg Config, deps Deps) (*Source, error) {
 	s := &Source{cfg: cfg, deps: deps, enc: enc, state: NewState(deps.Registry),
 		log: deps.Logger.With("source", sourceName), waiting: map[string]bool{},
 		backoff: vmimport.Backoff{Min: cfg.RetryMin, Max: cfg.RetryMax}}
+	s.state.log = s.log
 	s.counters, err = newCounters(deps.Metrics)
 	if err != nil {
 		return nil, fmt.Errorf("register national counters: %w", err)
@@ -126,8 +133,8 @@ func (s *Source) Run(ctx context.Context) error {
 	}
 }
 
-// open creates the folders, loads the journal and restores the current
-// values from done/.
+// open creates the folders, loads the journal and the mine plans, and
+// restores the current values from done/.
 func (s *Source) open() error {
 	for _, dir := range []string{s.cfg.Inbox, s.cfg.doneDir(), s.cfg.rejectedDir()} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -139,8 +146,37 @@ func (s *Source) open() error {
 		return err
 	}
 	s.journal = j
+	s.loadPlans()
 	s.restore()
 	return nil
+}
+
+// loadPlans loads the mine plans of plans_dir into the state. A plan that
+// cannot be used is logged and counted, and its mine's cards stay at their
+// stations. Ingest goes on either way.
+func (s *Source) loadPlans() {
+	if s.cfg.PlansDir == "" {
+		return
+	}
+	plans, skipped, errs, err := loadPlans(s.cfg.PlansDir)
+	if err != nil {
+		s.log.Error("mine plans not loaded", "plans_dir", s.cfg.PlansDir, "err", err)
+		return
+	}
+	for _, name := range skipped {
+		s.log.Warn("file in plans_dir ignored: its name is not <12-digit mine code>.geojson",
+			"plans_dir", s.cfg.PlansDir, "file", name)
+	}
+	for _, e := range errs {
+		s.log.Error("mine plan not used, cards of this mine stay at their stations",
+			"mine_id", e.mineID, "file", e.file, "reason", e.reason, "err", e.err)
+		s.deps.Health.Error(e.mineID, sourceName, "plan", e.reason)
+	}
+	for _, id := range sortedKeys(plans) {
+		s.log.Info("mine plan loaded", "mine_id", id, "file", plans[id].file,
+			"tunnels", len(plans[id].tunnels))
+	}
+	s.state.setPlans(plans, s.cfg.PlanToleranceMeters)
 }
 
 // wait blocks until a notification, a rescan tick or the retry time; it
@@ -390,6 +426,11 @@ func (s *Source) handle(ctx context.Context, p pending) error {
 	}
 	for _, flag := range flags {
 		s.counters.flagged.WithLabelValues(mineID, typ, flag).Inc()
+	}
+	if ryss, ok := c.(*ryssContent); ok {
+		onTunnel, atStation := s.state.countPositions(mineID, ryss)
+		s.counters.positions.WithLabelValues(mineID, PositionTunnel).Add(float64(onTunnel))
+		s.counters.positions.WithLabelValues(mineID, PositionStation).Add(float64(atStation))
 	}
 	s.deps.Health.Success(mineID, sourceName, typ, now)
 	s.log.Info("national file ingested", "mine_id", mineID, "file", base, "type", typ,

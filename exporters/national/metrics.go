@@ -121,6 +121,9 @@ type counters struct {
 	files   *prometheus.CounterVec
 	records *prometheus.CounterVec
 	flagged *prometheus.CounterVec
+	// positions counts the underground cards of ingested RYSS files by how
+	// they were placed.
+	positions *prometheus.CounterVec
 }
 
 func newCounters(reg prometheus.Registerer) (*counters, error) {
@@ -137,8 +140,12 @@ func newCounters(reg prometheus.Registerer) (*counters, error) {
 			Name: "mine_national_flagged_files_total",
 			Help: "Ingested national files with a flag: unregistered_mine (mine missing in the registry) or header_time_in_future.",
 		}, []string{"mine_id", "type", "flag"}),
+		positions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mine_national_card_positions_total",
+			Help: "Positions of underground cards in ingested RYSS files, by mode: tunnel (moved by the signed distance along the mine plan's tunnel) or station (the station's RYJZ coordinates: no plan, no tunnel near the station, or no distance).",
+		}, []string{"mine_id", "mode"}),
 	}
-	for _, col := range []prometheus.Collector{c.files, c.records, c.flagged} {
+	for _, col := range []prometheus.Collector{c.files, c.records, c.flagged, c.positions} {
 		if err := reg.Register(col); err != nil {
 			return nil, err
 		}

@@ -130,8 +130,11 @@ func snapshot(n int) []byte {
 		if i%997 == 0 {
 			state = "求救"
 		}
-		fmt.Fprintf(&b, "%s%05d;张三;%d;2026-11-20 16:19:00;;%s;2026-11-20 16:39:00;%s;2026-11-20 16:39:00;三八制;11.43;%s;0;0;%s&2026-11-20 16:19:00,%s&2026-11-20 16:39:00~\r\n",
-			mine1, i, 1+i%20/19, area, station, state, station, station)
+		// Signed distances from -30.5 to +30.5 m, so that cards walk both
+		// ways along the tunnels and some cross a vertex.
+		distance := float64((i*37)%61-30) + 0.5*float64(1-2*(i%2))
+		fmt.Fprintf(&b, "%s%05d;张三;%d;2026-11-20 16:19:00;;%s;2026-11-20 16:39:00;%s;2026-11-20 16:39:00;三八制;%.2f;%s;0;0;%s&2026-11-20 16:19:00,%s&2026-11-20 16:39:00~\r\n",
+			mine1, i, 1+i%20/19, area, station, distance, state, station, station)
 	}
 	b.WriteString("||")
 	return []byte(b.String())
@@ -155,18 +158,43 @@ func BenchmarkParseRYSS(b *testing.B) {
 }
 
 // BenchmarkApplyRYSS measures a 3,000-card snapshot from bytes to current
-// state plus the import body for VictoriaMetrics.
+// state plus the import body for VictoriaMetrics. The stations are those
+// of the mine 1 sample and its plan, so every card is moved along a
+// tunnel.
 func BenchmarkApplyRYSS(b *testing.B) {
 	raw := snapshot(3000)
 	fn, _ := ParseFileName(ryssName)
 	st := NewState(nil)
-	areas, _ := ParseFileName(ryqyName)
-	af, err := Parse(areas, []byte(ryqy), nil)
+
+	plans, _, _, err := loadPlans(samplePlansDir())
 	if err != nil {
 		b.Fatal(err)
 	}
-	ac, _ := decodeContent(af)
-	st.apply(mine1, ac)
+	st.setPlans(plans, 5)
+
+	const ryjzName = "320382000101_RYJZ_20261120220000.txt"
+	for _, ref := range []struct{ name, text string }{
+		{ryqyName, ryqy},
+		{ryjzName, string(sampleFile(b, mine1, ryjzName))},
+	} {
+		name, _ := ParseFileName(ref.name)
+		f, err := Parse(name, []byte(ref.text), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, _ := decodeContent(f)
+		st.apply(mine1, c)
+	}
+
+	check, err := Parse(fn, raw, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, _ := decodeContent(check)
+	if onTunnel, atStation := st.countPositions(mine1, c.(*ryssContent)); atStation != 0 || onTunnel == 0 {
+		b.Fatalf("%d cards placed on tunnels and %d at stations, want all on tunnels", onTunnel, atStation)
+	}
+
 	var buf []sample
 	var body []byte
 	b.ReportAllocs()

@@ -1,6 +1,9 @@
 package national
 
 import (
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/minewatch/minewatch/exporters/registry"
@@ -23,8 +26,13 @@ type card struct {
 	station string
 	// down is when the card went underground, Unix seconds; 0 if unknown.
 	down int64
-	flag byte
-	sos  bool
+	// distance is the signed distance to the station along the tunnel, in
+	// metres. hasDistance is false when the field is empty or not a finite
+	// number.
+	distance    float64
+	hasDistance bool
+	flag        byte
+	sos         bool
 }
 
 type ryssContent struct {
@@ -37,7 +45,8 @@ type ryssContent struct {
 // pattern; signed distance to station; state; is mine leader; is
 // special-trade worker; track. The name is never kept. A record without a
 // card code or with an unknown flag is invalid; an unreadable time down
-// only loses that card's time underground.
+// only loses that card's time underground, and an unreadable distance
+// leaves the card at its station.
 func decodeRYSS(f *File) (content, int) {
 	c := &ryssContent{time: f.HeaderTime, cards: make([]card, 0, len(f.Records))}
 	invalid := 0
@@ -50,6 +59,9 @@ func decodeRYSS(f *File) (content, int) {
 		k := card{code: r[0], area: r[5], station: r[7], flag: flag[0], sos: r[11] == sosState}
 		if t, ok := parseTime(r[3]); ok {
 			k.down = t.Unix()
+		}
+		if d, err := strconv.ParseFloat(strings.TrimSpace(r[10]), 64); err == nil && !math.IsInf(d, 0) && !math.IsNaN(d) {
+			k.distance, k.hasDistance = d, true
 		}
 		c.cards = append(c.cards, k)
 	}
@@ -68,10 +80,6 @@ func (c *ryssContent) samples(m *mineState, reg *registry.Mine, out []sample) []
 	var areas map[string]areaInfo
 	if m.areas != nil {
 		areas = m.areas.areas
-	}
-	var stations map[string][3]float64
-	if m.stations != nil {
-		stations = m.stations.stations
 	}
 
 	underground, restricted := 0, 0
@@ -96,7 +104,7 @@ func (c *ryssContent) samples(m *mineState, reg *registry.Mine, out []sample) []
 			out = append(out, sample{def: mPersonSeconds, labels: [4]string{m.id, k.code, station},
 				value: float64(now - k.down), time: ts})
 		}
-		if pos, ok := stations[k.station]; ok {
+		if pos, _, ok := m.cardPosition(k); ok {
 			for a, axis := range axes {
 				out = append(out, sample{def: mPersonPosition, labels: [4]string{m.id, k.code, axis, station},
 					value: pos[a], time: ts})

@@ -1,6 +1,7 @@
 package national
 
 import (
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +21,32 @@ type mineState struct {
 	jzss     *stationStateContent
 	cdss     *cdssContent
 	alarms   map[string]*alarmContent
+
+	// plan is the mine's plan, nil without one. anchors holds the
+	// projection of each RYJZ station onto the plan's tunnels, computed
+	// when the stations or the plan change so that placing a card costs
+	// only its walk along the tunnel.
+	plan    *minePlan
+	anchors map[string]stationAnchors
+}
+
+// cardPosition returns where a card is: its station's RYJZ coordinates,
+// moved by the card's signed distance along the plan's tunnel nearest the
+// station when there is one. onTunnel reports that move, and ok is false
+// when RYJZ does not list the station.
+func (m *mineState) cardPosition(k *card) (pos [3]float64, onTunnel, ok bool) {
+	if m.stations == nil {
+		return pos, false, false
+	}
+	pos, ok = m.stations.stations[k.station]
+	if !ok {
+		return pos, false, false
+	}
+	a, anchored := m.anchors[k.station]
+	if !anchored || !k.hasDistance {
+		return pos, false, true
+	}
+	return a.place(pos, k.distance), true, true
 }
 
 // contents lists the current content in file-type order.
@@ -90,6 +117,12 @@ type State struct {
 
 	mu    sync.RWMutex
 	mines map[string]*mineState
+	// plans are the mine plans by mine id.
+	plans map[string]*minePlan
+	// tolerance is the largest distance, in metres, between a station and
+	// a tunnel at which the station is placed on the tunnel.
+	tolerance float64
+	log       *slog.Logger
 }
 
 // NewState returns an empty state that reads area limits from reg, which
@@ -98,7 +131,67 @@ func NewState(reg *registry.Holder) *State {
 	if reg == nil {
 		reg = registry.NewHolder(nil)
 	}
-	return &State{registry: reg, mines: map[string]*mineState{}}
+	return &State{registry: reg, mines: map[string]*mineState{},
+		log: slog.New(slog.DiscardHandler)}
+}
+
+// setPlans replaces the mine plans and places every mine's stations on
+// its new plan.
+func (s *State) setPlans(plans map[string]*minePlan, tolerance float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.plans, s.tolerance = plans, tolerance
+	for _, id := range sortedKeys(s.mines) {
+		m := s.mines[id]
+		m.plan = plans[id]
+		s.anchor(m)
+	}
+}
+
+// anchor projects the mine's stations onto its plan. The caller holds the
+// write lock.
+func (s *State) anchor(m *mineState) {
+	m.anchors = nil
+	if m.plan == nil || m.stations == nil {
+		return
+	}
+	var offPlan []string
+	m.anchors, offPlan = anchorStations(m.plan, m.stations.stations, s.tolerance)
+	log := s.log.With("mine_id", m.id, "plan", m.plan.file, "on_tunnel", len(m.anchors),
+		"off_plan", len(offPlan))
+	if len(offPlan) == 0 {
+		log.Info("stations placed on the tunnels of the mine plan")
+		return
+	}
+	const shown = 5
+	log.Warn("stations with no tunnel of the mine plan within plan_tolerance_meters, so their cards stay at the station",
+		"plan_tolerance_meters", s.tolerance, "stations", offPlan[:min(len(offPlan), shown)])
+}
+
+// countPositions counts how the underground cards of c are placed with the
+// mine's current stations and plan.
+func (s *State) countPositions(mineID string, c *ryssContent) (onTunnel, atStation int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.mines[mineID]
+	if m == nil {
+		return 0, 0
+	}
+	for i := range c.cards {
+		k := &c.cards[i]
+		if k.flag != flagUnderground {
+			continue
+		}
+		_, tunnel, ok := m.cardPosition(k)
+		switch {
+		case !ok:
+		case tunnel:
+			onTunnel++
+		default:
+			atStation++
+		}
+	}
+	return onTunnel, atStation
 }
 
 // samples derives the samples of c at its data time against the mine's
@@ -119,10 +212,16 @@ func (s *State) apply(mineID string, c content) bool {
 	defer s.mu.Unlock()
 	m := s.mines[mineID]
 	if m == nil {
-		m = &mineState{id: mineID}
+		m = &mineState{id: mineID, plan: s.plans[mineID]}
 		s.mines[mineID] = m
 	}
-	return m.set(c)
+	if !m.set(c) {
+		return false
+	}
+	if _, ok := c.(*stationsContent); ok {
+		s.anchor(m)
+	}
+	return true
 }
 
 // Describe sends nothing: State is an unchecked collector.
