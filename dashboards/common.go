@@ -59,9 +59,9 @@ func labelVariable(name, label, selector string) *dashboard.QueryVariableBuilder
 		Sort(dashboard.VariableSortAlphabeticalAsc)
 }
 
-// regionVariables returns the chained city and county variables: both
+// regionVariables returns the chained city and county variables. Both are
 // multi-value with All (regex .*, which also matches series without the
-// label), county listing only the counties of the chosen cities.
+// label), and county lists only the counties of the chosen cities.
 func regionVariables() []cog.Builder[dashboard.VariableModel] {
 	all := dashboard.VariableOption{
 		Text:  dashboard.StringOrArrayOfString{String: cog.ToPtr("All")},
@@ -82,8 +82,8 @@ func regionVariables() []cog.Builder[dashboard.VariableModel] {
 const regionMines = `max by (mine_id, mine_name, kind, city, county) ` +
 	`(mine_info{city=~"$city", county=~"$county"})`
 
-// inRegion joins the names and places of regionMines onto expr, which must
-// have one series per mine_id, and drops mines outside the region.
+// inRegion joins the names and places of regionMines onto every series of
+// expr (several per mine are fine) and drops mines outside the region.
 func inRegion(expr string) string {
 	return fmt.Sprintf("%s\n  * on (mine_id) group_left (mine_name, city, county)\n  %s",
 		parenthesize(expr), regionMines)
@@ -235,7 +235,7 @@ func newTable() *table.PanelBuilder {
 }
 
 // The SDK's defaults leave the tooltip mode empty, the legend hidden and
-// the stat orientation empty; these constructors set Grafana's usual
+// the stat orientation empty, so these constructors set Grafana's usual
 // values instead.
 
 func tooltip() *common.VizTooltipOptionsBuilder {

@@ -8,7 +8,8 @@ import (
 	"github.com/minewatch/minewatch/dashboards"
 )
 
-// repoRoot is the repository root; go test runs in the dashboards folder.
+// repoRoot is the repository root, because go test runs in the
+// dashboards folder.
 var repoRoot = filepath.Join("..")
 
 // rendered is one dashboard as Grafana reads it.

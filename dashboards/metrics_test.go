@@ -151,7 +151,7 @@ func TestMetricNamesDocumented(t *testing.T) {
 }
 
 // MetricsQL accepts some expressions whose implicit conversions give
-// surprising results, such as rate(sum(x)); none may appear here.
+// surprising results, such as rate(sum(x)). None may appear here.
 func TestQueriesHaveNoImplicitConversion(t *testing.T) {
 	for _, d := range renderAll(t) {
 		for _, q := range queries(d.uid, d.json) {

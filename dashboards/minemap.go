@@ -56,10 +56,10 @@ type MineMapQuery struct {
 }
 
 // MineMapQueries returns the queries of the mine map panel for the mine
-// code or variable mine, the same as mineQueries(mine) in the plugin's
-// src/data/queries.ts with its VictoriaMetrics defaults: positions over
-// the last 12 hours, so everyone last seen underground stays listed after
-// positioning data stops, and the fix time from tlast_over_time.
+// code or variable mine. They equal mineQueries(mine) of the plugin's
+// src/data/queries.ts with its VictoriaMetrics defaults. Positions look
+// back 12 hours, so everyone last seen underground stays listed after
+// positioning data stops, and the fix time comes from tlast_over_time.
 //
 // NOTE: tlast_over_time exists only in VictoriaMetrics. On a plain
 // Prometheus the fix_time query fails; the plugin's Rescue list page

@@ -236,7 +236,7 @@ func violationsOverTime() *timeseries.PanelBuilder {
 			ShowLegend(true))
 }
 
-// firingAlerts lists every firing alert with its labels; each violation
+// firingAlerts lists every firing alert with its labels. Each violation
 // adds its own (area, feed, machine, camera), so columns vary.
 func firingAlerts() *table.PanelBuilder {
 	name, links := linkColumn("Mine")
@@ -459,8 +459,8 @@ func severityColors() []dashboard.DynamicConfigValue {
 	}
 }
 
-// mustBuild builds a value whose builder cannot fail for the constant
-// input given here.
+// mustBuild builds a value from constant input and panics if the SDK
+// rejects it, which is a bug in this package.
 func mustBuild[T any](b cog.Builder[T]) T {
 	v, err := b.Build()
 	if err != nil {

@@ -44,9 +44,9 @@ func Render(b *dashboard.DashboardBuilder) (uid string, data []byte, err error) 
 		}
 	}
 
-	// The SDK puts every link into Grafana's controls menu
-	// (placement inControlsMenu); without a placement Grafana shows the
-	// links above the panels, where readers look for them.
+	// The SDK puts every link into Grafana's controls menu (placement
+	// inControlsMenu). Without a placement, Grafana shows the links above
+	// the panels, where readers look for them.
 	for i := range d.Links {
 		d.Links[i].Placement = nil
 	}

@@ -66,8 +66,8 @@ func Binary(t testing.TB, repoRoot string) string {
 }
 
 // Start runs VictoriaMetrics with its data in a temporary folder on a free
-// port of 127.0.0.1 and waits until /health answers. It is stopped when
-// the test ends; its output is logged when the test failed.
+// port of 127.0.0.1 and waits until /health returns 200. It is stopped
+// when the test ends, and its output is logged when the test failed.
 func Start(t testing.TB, repoRoot string) *Server {
 	t.Helper()
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
@@ -101,7 +101,7 @@ func Start(t testing.TB, repoRoot string) *Server {
 			return s
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("victoria-metrics did not answer on %s/health within %s: %v\n%s",
+			t.Fatalf("victoria-metrics did not respond on %s/health within %s: %v\n%s",
 				s.URL, readyTimeout, err, s.Logs())
 		}
 		time.Sleep(100 * time.Millisecond)
