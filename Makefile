@@ -7,7 +7,7 @@ TOOLS    := $(CURDIR)/.tools/bin
 export PATH := $(TOOLS):$(PATH)
 
 .PHONY: all build deps up down test test-go test-fuzz test-rules test-alertmanager \
-        test-plugin test-deploy test-e2e bench lint
+        test-plugin test-deploy test-dashboards test-e2e bench lint
 
 all: build
 
@@ -24,7 +24,7 @@ down:
 	./deploy/local/stack.sh down
 
 test: deps build
-	$(MAKE) test-go test-fuzz test-rules test-alertmanager test-deploy test-plugin test-e2e
+	$(MAKE) test-go test-fuzz test-rules test-alertmanager test-deploy test-dashboards test-plugin test-e2e
 
 test-go:
 	$(GO) vet ./...
@@ -46,6 +46,10 @@ test-plugin:
 
 test-deploy:
 	./deploy/test.sh
+
+# The dashboards are a Go module of their own, out of reach of ./...
+test-dashboards:
+	./dashboards/test.sh
 
 test-e2e: build
 	$(GO) test -count=1 -tags e2e -timeout 20m ./e2e/...

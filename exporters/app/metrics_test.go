@@ -64,7 +64,7 @@ func TestMetricsHandlerJoinsSharedFamily(t *testing.T) {
 	want := `# HELP mine_feed_last_data_timestamp_seconds Data time of the newest data of a feed (national file type, MQTT topic group, terminal group), Unix seconds.
 # TYPE mine_feed_last_data_timestamp_seconds gauge
 mine_feed_last_data_timestamp_seconds{feed="mqtt_positioning",mine_id="320382000101"} 1.795183199e+09
-# HELP mine_person_position_meters Position of a card on the mine grid, in metres; source station is its station's RYJZ coordinates, uwb the last UWB fix.
+# HELP mine_person_position_meters Position of a card on the mine grid, in metres; source station is its station's RYJZ coordinates, moved along the plan's tunnel by the RYSS signed distance where a plan is configured; uwb is the last UWB fix.
 # TYPE mine_person_position_meters gauge
 mine_person_position_meters{axis="x",card="P1",mine_id="320382000101",source="uwb"} 1040.5
 mine_person_position_meters{axis="y",card="P1",mine_id="320382000101",source="uwb"} 500

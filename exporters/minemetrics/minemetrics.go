@@ -57,7 +57,7 @@ var (
 		"Seconds since a card went underground, at the data's time.",
 		[]string{"card", "source"}}
 	PersonPosition = Def{"mine_person_position_meters",
-		"Position of a card on the mine grid, in metres; source station is its station's RYJZ coordinates, uwb the last UWB fix.",
+		"Position of a card on the mine grid, in metres; source station is its station's RYJZ coordinates, moved along the plan's tunnel by the RYSS signed distance where a plan is configured; uwb is the last UWB fix.",
 		[]string{"card", "axis", "source"}}
 	OutputTonnes = Def{"mine_output_tonnes_total",
 		"Cumulative output estimate in tonnes, by source: cdss sums the CDSS output points (sensor type 3001), belt_energy is main-belt energy times the mine's tonnes per kWh.",
