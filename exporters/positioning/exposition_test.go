@@ -9,14 +9,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/minewatch/minewatch/internal/testenv"
 )
 
 // smallState returns a collector over a state with one person, one
 // vehicle and one registered equipment tag of mine 320382000101, on a
 // clock at 2026-11-20 14:00:00 UTC, with a 1-minute tag expiry.
-func smallState(t *testing.T) (*Collector, *State, *fakeClock) {
+func smallState(t *testing.T) (*Collector, *State, *testenv.Clock) {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC))
 	state := NewState(nil, 10, time.Minute)
 	cfg := &Config{LowBatteryPercent: 20, GridCellMeters: 50,
 		Equipment: []Equipment{{MineID: "320382000101", Tag: "SHEARER-1", X: 1450, Y: 575, Z: -431}}}
@@ -158,7 +160,7 @@ func TestExposeMatchesCollect(t *testing.T) {
 }
 
 func TestExposeEscapesLabelValues(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC))
 	state := NewState(nil, 10, time.Minute)
 	ids := map[string]string{
 		`quote"d`:    `quote\"d`,
@@ -202,12 +204,12 @@ func TestExposeEscapesLabelValues(t *testing.T) {
 
 func TestExposeDropsExpiredTags(t *testing.T) {
 	c, state, clock := smallState(t)
-	clock.Add(20 * time.Second)
+	clock.Advance(20 * time.Second)
 	state.Apply(Update{MineID: "320382000101", TagID: "P2", Kind: KindPerson, X: 1, Y: 2, Z: 3,
 		Time: clock.Now(), Battery: -1}, clock.Now())
 	// The first three tags were last heard 50 s ago; 11 s more passes the
 	// 1-minute expiry without an expiry sweep, which a scrape must not need.
-	clock.Add(11 * time.Second)
+	clock.Advance(11 * time.Second)
 	out := text(c.Expose())
 	for _, tag := range []string{"P1", "V1", "SHEARER-1"} {
 		if strings.Contains(out, `"`+tag+`"`) {

@@ -145,7 +145,7 @@ func TestMQTTVendorTopicAndMineFromPayload(t *testing.T) {
 func TestMQTTTagExpiry(t *testing.T) {
 	broker := testenv.Mosquitto(t, "")
 	url := "tcp://" + broker.Addr
-	clock := &fakeClock{t: time.Now()}
+	clock := testenv.NewClock(time.Now())
 	cfg := baseConfig(t, url)
 	cfg.TagExpiry = time.Minute
 	h := startSource(t, cfg, samplePlans(t), clock.Now)
@@ -156,11 +156,11 @@ func TestMQTTTagExpiry(t *testing.T) {
 		`{"type":"person","x":1413,"y":571,"z":-430,"areaCode":"3203820001010004"}`)
 	waitFor(t, 30*time.Second, "messages processed", func() bool { return h.src.Stats().Processed == 2 })
 
-	clock.Add(40 * time.Second)
+	clock.Advance(40 * time.Second)
 	publish(t, pub, "mine/320382000101/uwb/tag/32038200010100008", 1,
 		`{"type":"person","x":1414,"y":571,"z":-430,"areaCode":"3203820001010004"}`)
 	waitFor(t, 30*time.Second, "message processed", func() bool { return h.src.Stats().Processed == 3 })
-	clock.Add(30 * time.Second)
+	clock.Advance(30 * time.Second)
 
 	sos := series(t, h.reg, "mine_person_sos")
 	if _, ok := sos["card=32038200010100007,mine_id=320382000101,source=uwb"]; ok {

@@ -3,7 +3,6 @@ package video
 import (
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,33 +10,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/minewatch/minewatch/exporters/health"
+	"github.com/minewatch/minewatch/internal/testenv"
 )
 
 const testMine = "320382000202"
-
-// fakeClock is a settable clock for state timeouts.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 type testEnv struct {
 	cfg    *Config
 	reg    *prometheus.Registry
 	health *health.Health
-	clock  *fakeClock
+	clock  *testenv.Clock
 	source *Source
 }
 
@@ -78,7 +60,7 @@ func newTestEnv(t testing.TB, cfg *Config) *testEnv {
 	}
 	reg := prometheus.NewRegistry()
 	h := health.New(reg)
-	clock := &fakeClock{t: time.Date(2026, 11, 20, 23, 0, 0, 0, time.UTC)}
+	clock := testenv.NewClock(time.Date(2026, 11, 20, 23, 0, 0, 0, time.UTC))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, nil))
