@@ -34,9 +34,9 @@ func (d Def) Desc() *prometheus.Desc {
 	return prometheus.NewDesc(d.Name, d.Help, d.LabelNames(), nil)
 }
 
-// The shared metrics. The source label tells station-level from UWB data,
-// so that both can run for one mine without clashing series; rules reduce
-// it with max by (...).
+// The shared metrics. The source label distinguishes station-level from
+// UWB data, so that both can run for one mine without clashing series.
+// Rules reduce it with max by (...).
 var (
 	UndergroundPersons = Def{"mine_underground_persons",
 		"Persons underground, from the latest positioning data of the source.",
