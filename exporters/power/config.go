@@ -26,6 +26,11 @@ var (
 	namePattern   = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
 	minePattern   = regexp.MustCompile(`^[0-9]{12}$`)
 	parityOptions = []string{"N", "E", "O"}
+	// baudRates are the rates goburrow/serial v0.1.0 maps to termios
+	// constants on Linux; it rejects any other rate when it opens the port.
+	baudRates = []int{50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 4800, 9600,
+		19200, 38400, 57600, 115200, 230400, 460800, 500000, 576000, 921600, 1000000,
+		1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000}
 )
 
 // Config is the power section of mine-exporter.yml.
@@ -163,6 +168,21 @@ func (c *Config) Validate() error {
 	}
 
 	gatewayNames := map[string]bool{}
+	// Two pollers on one serial port would interleave their frames on the
+	// bus, so every terminal of a port belongs to one gateway.
+	devices := map[string]string{} // device -> gateway
+	for i := range c.Gateways {
+		g := &c.Gateways[i]
+		if g.Protocol != ProtocolRTU || g.Device == "" {
+			continue
+		}
+		if other, ok := devices[g.Device]; ok {
+			add("gateways[%d] (%s): device %s is already used by gateway %s; put all terminals of one serial port in one gateway",
+				i, g.Name, g.Device, other)
+			continue
+		}
+		devices[g.Device] = g.Name
+	}
 	terminalNames := map[string]string{} // mine/terminal -> gateway
 	maps := map[string]*Map{}
 	for i := range c.Gateways {
@@ -257,8 +277,9 @@ func (g *Gateway) validateLink(where string) []error {
 		if g.StopBits != 1 && g.StopBits != 2 {
 			add("%s: stop_bits %d must be 1 or 2", where, g.StopBits)
 		}
-		if g.BaudRate <= 0 {
-			add("%s: baud_rate must be positive", where)
+		if !slices.Contains(baudRates, g.BaudRate) {
+			add("%s: baud_rate %d is not a standard rate the serial driver supports (for example 2400, 4800, 9600, 19200, 38400, 115200)",
+				where, g.BaudRate)
 		}
 		return errs
 	}

@@ -4,6 +4,8 @@ package power_test
 
 import (
 	"math"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -283,4 +285,54 @@ func TestSerialExceptionCounted(t *testing.T) {
 		t.Errorf("errors other than the exceptions counted: %v", lines)
 	}
 	bus.check(t)
+}
+
+// TestSerialMissingPortCounted polls a gateway whose serial port does not
+// exist: the failure is counted as connect_failed, not as a bad reply.
+func TestSerialMissingPortCounted(t *testing.T) {
+	cfg := &power.Config{Interval: time.Second, Gateways: []power.Gateway{{
+		Name: "bus", MineID: mineID, Protocol: power.ProtocolRTU,
+		Device: filepath.Join(t.TempDir(), "ttyUSB9"), BaudRate: 9600, Timeout: 200 * time.Millisecond,
+		Terminals: []power.Terminal{{Name: "t1", UnitID: 1, Map: "eastron_sdm630"}},
+	}}}
+	r := newRig(t, cfg, nil)
+	r.src.PollOnce()
+	got := r.metrics(t)
+	if v := got[errorsKey("t1", "connect_failed")]; v != 1 {
+		t.Errorf("t1 connect_failed counted %v, want 1; errors: %v", v, errorLines(got))
+	}
+	if got[upKey("t1")] != 0 {
+		t.Errorf("t1 up on a missing port, want down")
+	}
+}
+
+func TestSerialConfigRejectsSharedPortAndOddBaudRate(t *testing.T) {
+	gateway := func(name string, baud int) power.Gateway {
+		return power.Gateway{Name: name, MineID: mineID, Protocol: power.ProtocolRTU,
+			Device: "/dev/ttyUSB0", BaudRate: baud,
+			Terminals: []power.Terminal{{Name: name + "-t", UnitID: 1, Map: "eastron_sdm630"}}}
+	}
+	cases := []struct {
+		name     string
+		gateways []power.Gateway
+		want     string
+	}{
+		{"shared port", []power.Gateway{gateway("a", 9600), gateway("b", 9600)},
+			"device /dev/ttyUSB0 is already used by gateway a"},
+		{"odd baud rate", []power.Gateway{gateway("a", 14400)},
+			"baud_rate 14400 is not a standard rate"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := &power.Config{Gateways: c.gateways}
+			cfg.SetDefaults()
+			err := cfg.Validate()
+			if err == nil {
+				t.Fatal("Validate returned no error")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q does not contain %q", err, c.want)
+			}
+		})
+	}
 }

@@ -72,6 +72,14 @@ func (l *link) client(unit byte, timeout time.Duration) modbus.Client {
 // read performs one batch read and checks the size of the reply, which
 // the library does not.
 func (l *link) read(unit byte, timeout time.Duration, b *Batch) ([]byte, error) {
+	// The serial library opens the port inside its first send and reports
+	// a failure like any other error; opening it here first lets classify
+	// tell a missing or unusable port from a bad reply.
+	if l.serial != nil {
+		if err := l.serial.Connect(); err != nil {
+			return nil, &openError{device: l.gw.Device, err: err}
+		}
+	}
 	c := l.client(unit, timeout)
 	var data []byte
 	var err error
@@ -111,6 +119,18 @@ func (l *link) close() {
 	}
 }
 
+// openError is a serial port that could not be opened or configured.
+type openError struct {
+	device string
+	err    error
+}
+
+func (e *openError) Error() string {
+	return fmt.Sprintf("cannot open serial port %s: %v", e.device, e.err)
+}
+
+func (e *openError) Unwrap() error { return e.err }
+
 type invalidReplyError struct{ msg string }
 
 func (e *invalidReplyError) Error() string { return "invalid reply: " + e.msg }
@@ -147,7 +167,8 @@ func classify(err error, fc byte) (reason string, reopen bool) {
 		return "timeout", true
 	}
 	var opErr *net.OpError
-	if errors.As(err, &opErr) && opErr.Op == "dial" {
+	var portErr *openError
+	if errors.As(err, &portErr) || (errors.As(err, &opErr) && opErr.Op == "dial") {
 		return "connect_failed", true
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
