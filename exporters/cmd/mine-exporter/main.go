@@ -148,6 +148,12 @@ type server struct {
 	logger *slog.Logger
 	flags  flags
 
+	// reloadMu lets one reload (POST /-/reload or SIGHUP) run at a time.
+	// Without it, two overlapping swaps can stop a generation before it
+	// has started, which then runs forever beside its successor (two
+	// national watchers importing each file twice).
+	reloadMu sync.Mutex
+
 	mu  sync.RWMutex
 	gen *app.Generation
 }
@@ -172,6 +178,8 @@ func (s *server) swap(gen *app.Generation, sources []app.Source) {
 // reload reads the config and registry again; on any error the running
 // generation stays.
 func (s *server) reload() error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	cfg, err := loadConfig(s.flags)
 	if err != nil {
 		return err
@@ -202,6 +210,7 @@ func (s *server) routes() http.Handler {
 			return
 		}
 		if err := s.reload(); err != nil {
+			s.logger.Error("reload failed, keeping the running config", "err", err)
 			http.Error(w, fmt.Sprintf("reload failed: %v", err), http.StatusInternalServerError)
 			return
 		}

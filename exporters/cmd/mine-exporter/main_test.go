@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/minewatch/minewatch/exporters/app"
 )
@@ -153,5 +156,105 @@ func TestRoutesServeRegistryAndReload(t *testing.T) {
 	}
 	if _, body := get("/metrics"); !strings.Contains(body, `mine_status{mine_id="320382000202",status="producing"} 1`) {
 		t.Errorf("after a failed reload the running registry is gone")
+	}
+}
+
+// lockedBuffer is a log sink that concurrent reloads may write to at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestConcurrentReloadsLeaveOneWatcher(t *testing.T) {
+	dir := t.TempDir()
+	registryPath := filepath.Join(dir, "mines.yaml")
+	original, err := os.ReadFile("../../../deploy/local/mines.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(registryPath, original, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	f := flags{registryFile: registryPath, nationalInbox: filepath.Join(dir, "inbox"), listenAddress: "127.0.0.1:0"}
+	cfg, err := loadConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, sources, err := app.Build(cfg, app.Options{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{logger: logger, flags: f}
+	s.swap(gen, sources)
+	t.Cleanup(func() { s.current().Stop() })
+	srv := httptest.NewServer(s.routes())
+	defer srv.Close()
+
+	post := func() int {
+		resp, err := http.Post(srv.URL+"/-/reload", "text/plain", nil)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if code := post(); code != http.StatusOK {
+				t.Errorf("concurrent reload: status %d, want 200", code)
+			}
+		}()
+	}
+	wg.Wait()
+
+	// The initial generation and each reload start one watcher, which logs
+	// from its own goroutine. A replaced generation logs its watcher's stop
+	// before its reload returns, so only the current watcher may run.
+	const generations = 21
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(logs.String(), "national inbox watcher started") < generations && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	started := strings.Count(logs.String(), "national inbox watcher started")
+	stopped := strings.Count(logs.String(), "national inbox watcher stopped")
+	if started != generations {
+		t.Errorf("%d national watchers started, want %d", started, generations)
+	}
+	if stopped != generations-1 {
+		t.Errorf("%d national watchers stopped, want %d", stopped, generations-1)
+	}
+	if strings.Contains(logs.String(), "source stopped") {
+		t.Errorf("a source failed during the reloads:\n%s", logs.String())
+	}
+
+	// A failed reload through HTTP is logged, as one through SIGHUP is.
+	if err := os.WriteFile(registryPath, []byte("mines: [{code: x}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := post(); code != http.StatusInternalServerError {
+		t.Errorf("reload of a broken registry: status %d, want 500", code)
+	}
+	if !strings.Contains(logs.String(), "reload failed, keeping the running config") {
+		t.Errorf("failed reload not logged:\n%s", logs.String())
 	}
 }
