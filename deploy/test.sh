@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Validates the compose files of the mine and cluster deployments. No
 # Docker engine is needed: `docker-compose config` parses and resolves
-# them, which catches broken YAML, anchors and references.
+# them, which catches broken YAML, anchors and references. Then tests how
+# `stack.sh down` picks the pids it stops (local/stack_test.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
 passed=0
@@ -15,5 +16,11 @@ for dir in mine cluster; do
     failed=$((failed + 1))
   fi
 done
+if ./local/stack_test.sh; then
+  passed=$((passed + 1))
+else
+  echo "deploy: local/stack_test.sh failed" >&2
+  failed=$((failed + 1))
+fi
 echo "deploy: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

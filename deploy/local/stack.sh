@@ -100,6 +100,9 @@ owned() {
   local pid=$2 exe
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
   exe=$(readlink -f "/proc/$pid/exe" 2>/dev/null) || return 1
+  # A program whose file was replaced while it ran (`make build` during
+  # the stack) links to "<path> (deleted)". It is still the one `up` started.
+  exe=${exe% (deleted)}
   [[ "$exe" == "$(cat "$RUN/$1.exe" 2>/dev/null)" ]]
 }
 
@@ -186,6 +189,8 @@ stop_one() {
       kill -KILL "$pid" 2>/dev/null || true
     fi
     log "stopped $name (pid $pid)"
+  elif kill -0 "$pid" 2>/dev/null; then
+    log "$name: pid $pid now runs another program, so it is left running"
   fi
   rm -f "$RUN/$name.pid" "$RUN/$name.exe"
 }
