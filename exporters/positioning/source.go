@@ -54,7 +54,17 @@ type Source struct {
 	mu        sync.Mutex
 	healthAt  map[string]time.Time
 	connected bool
+
+	// Broken messages are logged once per reason and dropLogInterval, so
+	// that a misconfigured sender cannot flood the log. Only the process
+	// goroutine reads and writes these maps.
+	dropLoggedAt  map[string]time.Time
+	dropsSinceLog map[string]int
 }
+
+// dropLogInterval is the minimum time between two log lines about broken
+// messages of the same reason.
+const dropLogInterval = time.Minute
 
 // NewSource returns a source that feeds state. It connects when Run starts.
 func NewSource(cfg *Config, state *State, h *health.Health, logger *slog.Logger, now func() time.Time) *Source {
@@ -67,6 +77,9 @@ func NewSource(cfg *Config, state *State, h *health.Health, logger *slog.Logger,
 		logger:   logger.With("source", SourceName, "broker", target),
 		queue:    make(chan message, cfg.QueueSize),
 		healthAt: map[string]time.Time{},
+
+		dropLoggedAt:  map[string]time.Time{},
+		dropsSinceLog: map[string]int{},
 	}
 }
 
@@ -267,6 +280,7 @@ func (s *Source) handle(m message) {
 		if derr != nil {
 			s.broken.Add(1)
 			s.health.Error(derr.mineID, SourceName, s.target, derr.reason)
+			s.logDrop(m, derr.mineID, derr.reason)
 			return
 		}
 		if !s.state.Apply(u, m.received) {
@@ -278,6 +292,21 @@ func (s *Source) handle(m message) {
 	}
 	s.broken.Add(1)
 	s.health.Error("", SourceName, s.target, ReasonUnknownTopic)
+	s.logDrop(m, "", ReasonUnknownTopic)
+}
+
+// logDrop logs a broken message with its topic and reason, at most once per
+// reason and dropLogInterval. The line counts the drops of that reason since
+// the previous line, this one included.
+func (s *Source) logDrop(m message, mineID, reason string) {
+	s.dropsSinceLog[reason]++
+	if last, ok := s.dropLoggedAt[reason]; ok && m.received.Sub(last) < dropLogInterval {
+		return
+	}
+	s.logger.Warn("MQTT message dropped", "reason", reason, "mine_id", mineID, "topic", m.topic,
+		"dropped_since_last_line", s.dropsSinceLog[reason])
+	s.dropLoggedAt[reason] = m.received
+	s.dropsSinceLog[reason] = 0
 }
 
 // markHealthy records a success for the mine at most once a second.
