@@ -2,7 +2,7 @@
 # Installs every program the stack and the tests run: the pinned
 # VictoriaMetrics binaries and amtool through `go install` into
 # .tools/bin, and through apt, when missing, Debian's Alertmanager,
-# Mosquitto, Chromium, ffmpeg, curl, PyYAML, a Chinese font and
+# Mosquitto and its clients, Chromium, ffmpeg, curl, PyYAML, a Chinese font and
 # docker-compose (for config checks only). Safe to run again: present
 # tools are kept.
 set -euo pipefail
@@ -28,6 +28,8 @@ fi
 missing=()
 command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 command -v mosquitto >/dev/null || missing+=(mosquitto)
+# mosquitto_pub and mosquitto_sub, for trying the positioning source by hand.
+command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v docker-compose >/dev/null || missing+=(docker-compose)

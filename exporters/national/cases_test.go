@@ -315,6 +315,16 @@ func TestInboxTrailingData(t *testing.T) {
 	}
 }
 
+func TestInboxTooLargeRejected(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxFileBytes = int64(len(ryqy)) - 1 }, nil)
+	h.put(mine1, ryqyName, []byte(ryqy))
+	h.pass()
+	h.assertRejected(mine1, ryqyName, ReasonTooLarge)
+	if got := h.files(mine1, TypeRYQY, OutcomeRejected); got != 1 {
+		t.Errorf("files rejected = %v, want 1", got)
+	}
+}
+
 func TestInboxDuplicateRejected(t *testing.T) {
 	h := newHarness(t, nil, nil)
 	h.put(mine1, ryqyName, []byte(ryqy))

@@ -52,6 +52,10 @@ type Config struct {
 	// failure. Defaults 1s and 1m.
 	RetryMin time.Duration `yaml:"retry_min"`
 	RetryMax time.Duration `yaml:"retry_max"`
+	// MaxFileBytes is the largest file that is read; a larger one is
+	// rejected before it is read, so that a runaway upload cannot exhaust
+	// memory. Default 64 MiB, about 140 times a 3,000-person RYSS file.
+	MaxFileBytes int64 `yaml:"max_file_bytes"`
 	// PlansDir holds mine plans, one <mine_id>.geojson per mine, whose
 	// tunnels place each RYSS card at its signed distance from its
 	// station. Empty (default): cards stay at their stations' RYJZ
@@ -66,6 +70,9 @@ type Config struct {
 func (c *Config) SetDefaults() {
 	if c.IncompleteTimeout == 0 {
 		c.IncompleteTimeout = 10 * time.Minute
+	}
+	if c.MaxFileBytes == 0 {
+		c.MaxFileBytes = 64 << 20
 	}
 	if c.FutureTolerance == 0 {
 		c.FutureTolerance = 5 * time.Minute
@@ -129,6 +136,9 @@ func (c *Config) Validate() error {
 	}
 	if c.IncompleteTimeout < 0 || c.FutureTolerance < 0 {
 		errs = append(errs, errors.New("incomplete_timeout and future_tolerance must not be negative"))
+	}
+	if c.MaxFileBytes < 0 {
+		errs = append(errs, fmt.Errorf("max_file_bytes %d must not be negative", c.MaxFileBytes))
 	}
 	if c.RescanInterval < 100*time.Millisecond {
 		errs = append(errs, errors.New("rescan_interval must be at least 100ms"))

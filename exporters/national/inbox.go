@@ -345,6 +345,13 @@ func (s *Source) handle(ctx context.Context, p pending) error {
 		return nil
 	}
 
+	if info, err := os.Stat(p.path); err == nil && info.Size() > s.cfg.MaxFileBytes {
+		delete(s.waiting, p.path)
+		s.reject(p, mineID, typ, reject(ReasonTooLarge,
+			"%s has %d bytes, more than max_file_bytes (%d); national files are far smaller, so check the upload",
+			base, info.Size(), s.cfg.MaxFileBytes))
+		return nil
+	}
 	raw, err := os.ReadFile(p.path)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {

@@ -68,6 +68,7 @@ const (
 	ReasonDuplicate      = "duplicate"
 	ReasonImportRejected = "import_rejected"
 	ReasonUnreadable     = "unreadable"
+	ReasonTooLarge       = "too_large"
 )
 
 // RejectError is a file that cannot be ingested. Reason is a bounded
