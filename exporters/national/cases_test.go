@@ -255,6 +255,9 @@ func TestInboxInvalidNames(t *testing.T) {
 	if got := h.files(mine1, "unknown", OutcomeRejected); got != float64(len(names)) {
 		t.Errorf("files rejected = %v, want %d", got, len(names))
 	}
+	if v, ok := h.gauge("mine_source_up", map[string]string{"target": "unknown"}); ok {
+		t.Errorf("mine_source_up{target=\"unknown\"} = %v, want no series for files without a type", v)
+	}
 }
 
 func TestInboxUnregisteredMine(t *testing.T) {

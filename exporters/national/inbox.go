@@ -495,7 +495,13 @@ func (s *Source) reject(p pending, mineID, typ string, err error) {
 		s.log.Error("cannot write reason file", "mine_id", mineID, "file", dest+".reason", "err", err)
 	}
 	s.counters.files.WithLabelValues(mineID, typ, OutcomeRejected).Inc()
-	s.deps.Health.Failure(mineID, sourceName, typ, reason)
+	if typ == "unknown" {
+		// A file whose name gives no type belongs to no feed, so it is
+		// counted without marking a target down that nothing resets.
+		s.deps.Health.Error(mineID, sourceName, typ, reason)
+	} else {
+		s.deps.Health.Failure(mineID, sourceName, typ, reason)
+	}
 	s.log.Warn("national file rejected", "mine_id", mineID, "file", base, "reason", reason,
 		"detail", detail, "moved_to", dest)
 }
