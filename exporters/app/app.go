@@ -28,7 +28,7 @@ type Source interface {
 	Run(ctx context.Context) error
 }
 
-// Env is what a source builder gets to work with.
+// Env holds the dependencies a source builder receives.
 type Env struct {
 	Config   *config.Config
 	Registry *registry.Holder
@@ -126,7 +126,7 @@ func Build(cfg *config.Config, opts Options) (*Generation, []Source, error) {
 
 	// Each source registers into a registry of its own, so that two
 	// sources exporting one metric family cannot fail each other's
-	// registration; mergedGatherer joins them at scrape time.
+	// registration. mergedGatherer joins them at scrape time.
 	gatherer := mergedGatherer{gatherers: []prometheus.Gatherer{metrics}}
 	var sources []Source
 	for _, b := range builders {

@@ -24,7 +24,7 @@ const DefaultListenAddress = ":9761"
 // Config is the whole mine-exporter.yml. A nil source section means the
 // source does not run.
 type Config struct {
-	// ListenAddress is where /metrics is served; the
+	// ListenAddress is the address of the HTTP server. The
 	// --web.listen-address flag overrides it.
 	ListenAddress string `yaml:"listen_address"`
 	// Registry is the path of mines.yaml; the --registry flag overrides it.
@@ -38,7 +38,7 @@ type Config struct {
 	Video       *video.Config       `yaml:"video"`
 }
 
-// VictoriaMetrics says where samples go besides /metrics.
+// VictoriaMetrics is the destination of samples besides /metrics.
 type VictoriaMetrics struct {
 	// URL is the base URL of VictoriaMetrics (single-node, or vminsert
 	// with its /insert/<tenant>/prometheus path). Sources that write

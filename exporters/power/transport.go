@@ -73,8 +73,8 @@ func (l *link) client(unit byte, timeout time.Duration) modbus.Client {
 // the library does not.
 func (l *link) read(unit byte, timeout time.Duration, b *Batch) ([]byte, error) {
 	// The serial library opens the port inside its first send and reports
-	// a failure like any other error; opening it here first lets classify
-	// tell a missing or unusable port from a bad reply.
+	// a failure like any other error. Opening it here first lets classify
+	// distinguish a missing or unusable port from a bad reply.
 	if l.serial != nil {
 		if err := l.serial.Connect(); err != nil {
 			return nil, &openError{device: l.gw.Device, err: err}

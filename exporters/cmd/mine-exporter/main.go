@@ -198,7 +198,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		// A collector that fails or collides with another source's series
 		// does not take the registry and health metrics off /metrics with
-		// it; the errors are logged.
+		// it. The handler logs those errors.
 		s.current().MetricsHandler(s.logger).ServeHTTP(w, r)
 	})
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
